@@ -1,0 +1,1 @@
+"""Contract checks (pandera) of the Silver sources."""

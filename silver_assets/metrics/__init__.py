@@ -1,0 +1,1 @@
+"""The six metric families as partitioned assets computed with DuckDB."""

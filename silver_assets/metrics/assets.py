@@ -1,0 +1,344 @@
+"""Partitioned metric assets: daily option-chain scans and the six families as of each anchor.
+
+Every asset runs a whole partition range in one run (``BackfillPolicy.single_run()``) with the
+set-based SQL of :mod:`silver_assets.metrics.sql`, and writes one snapshot file per partition via
+:class:`~silver_assets.snapshots.SnapshotStore`. The daily scan reads each day's chains once;
+the option families then read only those small daily rows, so a new anchor costs one day's scan.
+"""
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, timedelta
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from dagster_duckdb import DuckDBResource
+
+from silver_assets.lake import files
+from silver_assets.metrics import sql
+from silver_assets.metrics.families import BUILDERS
+from silver_assets.metrics.liquidity import load_policy, market_impact_risk
+from silver_assets.metrics.plots import history_plot
+from silver_assets.partitions import (
+    gpr_anchor_partitions,
+    macro_anchor_partitions,
+    options_anchor_partitions,
+)
+from silver_assets.resources import SilverLakeResource
+from silver_assets.settings import Settings
+from silver_assets.snapshots import SnapshotStore
+from silver_assets.sources import versions
+from silver_assets.sources.assets import silver_gpr, silver_macro, silver_options
+
+# Days per daily-scan query: bounds memory on a year's backfill and paces progress messages.
+SCAN_CHUNK_DAYS = 21
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+def _days(context: dg.AssetExecutionContext) -> list[date]:
+    return sorted(date.fromisoformat(key) for key in context.partition_keys)
+
+
+def _chunks(days: Sequence[date], size: int) -> Iterator[list[date]]:
+    for start in range(0, len(days), size):
+        yield list(days[start : start + size])
+
+
+def _empty(table: pa.Table | None) -> pa.Table:
+    return table if table is not None else pa.table({"snapshot_date": pa.array([], pa.date32())})
+
+
+def write_partitions(
+    store: SnapshotStore,
+    asset: str,
+    table: pa.Table,
+    days: Sequence[date],
+    key_column: str,
+    run_id: str,
+) -> dict[str, int]:
+    """Split ``table`` by ``key_column`` and write every partition of ``days`` (empty ones too).
+
+    An empty partition is written on purpose: it records that the anchor had nothing to report.
+    """
+    if "source_data_version" not in table.column_names:
+        table = table.append_column(
+            "source_data_version", pa.array([None] * table.num_rows, pa.string())
+        )
+    counts = {}
+    for day in days:
+        part = (
+            table.filter(pc.equal(table[key_column], pa.scalar(day, pa.date32())))
+            if table.num_rows
+            else table
+        )
+        store.write(asset, day.isoformat(), part, run_id)
+        counts[day.isoformat()] = part.num_rows
+    return counts
+
+
+def _with_versions(table: pa.Table, column: str, version_of: dict) -> pa.Table:
+    """Add ``source_data_version`` looked up from each row's ``column`` value."""
+    values = [version_of.get(v) for v in table[column].to_pylist()]
+    if "source_data_version" in table.column_names:
+        table = table.drop_columns(["source_data_version"])
+    return table.append_column("source_data_version", pa.array(values, pa.string()))
+
+
+def values_markdown(family: str, table: pa.Table, anchor: date) -> str:
+    """The latest anchor's answers as a Markdown table: ticker, values, lineage anchors."""
+    rows = [r for r in table.to_pylist() if r.get("anchor_date") == anchor]
+    if not rows:
+        return f"No rows for anchor {anchor}."
+    lines = [f"Anchor {anchor}", "", "| ticker | values | lineage anchors |", "|---|---|---|"]
+    everything = frozenset({"GPR Threats", "GPR Acts"})
+    for row in rows:
+        ticker = row.get("symbol") or ""
+        answer = BUILDERS[family](row, ticker, everything)
+        values = ", ".join(f"{k}={v}" for k, v in answer.values.items())
+        lines.append(f"| {ticker or '-'} | {values} | {', '.join(answer.anchors)} |")
+    return "\n".join(lines)
+
+
+def _family_result(
+    family: str, table: pa.Table, days: Sequence[date], counts: dict[str, int]
+) -> dg.MaterializeResult:
+    return dg.MaterializeResult(
+        asset_key=family,
+        metadata={
+            "anchors": dg.MetadataValue.text(f"{days[0]} .. {days[-1]} ({len(days)})"),
+            "dagster/row_count": sum(counts.values()),
+            "values": dg.MetadataValue.md(values_markdown(family, table, days[-1])),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Daily option-chain scan
+# --------------------------------------------------------------------------------------------
+
+DAILY_DESCRIPTIONS = {
+    "put_call_ratio_daily": "Per day and ticker: put and call volume and open-interest sums, PCR.",
+    "atm_iv_daily": "Per day and ticker: the ATM contract (liquid, DTE 7-45) and its IV.",
+    "iv_skew_daily": "Per day and ticker: the 5-10% OTM put and call wings and their IV skew.",
+    "liquidity_daily": "Per day and ticker: chain volume and OI, liquid spread and count.",
+    "pricing_daily": "Per day and ticker: average liquid DTE 7-45 quotes and underlying.",
+}
+PLOTTED = {"atm_iv_daily": "atm_iv", "put_call_ratio_daily": "pcr_volume"}
+
+
+@dg.multi_asset(
+    name="options_daily_scan",
+    specs=[
+        dg.AssetSpec(
+            name,
+            deps=[silver_options],
+            description=DAILY_DESCRIPTIONS[name],
+            group_name="options_daily",
+            partitions_def=options_anchor_partitions,
+        )
+        for name in sql.DAILY_QUERIES
+    ],
+    partitions_def=options_anchor_partitions,
+    backfill_policy=SINGLE_RUN,
+)
+def options_daily_scan(
+    context: dg.AssetExecutionContext, silver: SilverLakeResource, duckdb: DuckDBResource
+):
+    """One scan of each day's option chains feeds all five daily assets."""
+    days, store, lake = _days(context), silver.store, silver.settings.lake_root
+    rows = dict.fromkeys(sql.DAILY_QUERIES, 0)
+    with duckdb.get_connection() as con:
+        sql.prepare(con)
+        done = 0
+        for chunk in _chunks(days, SCAN_CHUNK_DAYS):
+            paths = [path for day in chunk for path in files.options_files(lake, day)]
+            loaded = sql.load_chains(con, paths, chunk[0], chunk[-1])
+            day_versions = {day: versions.version_of_day(lake, "options", day) for day in chunk}
+            for name, table in sql.daily_tables(con).items():
+                table = _with_versions(table, "snapshot_date", day_versions)
+                counts = write_partitions(
+                    store, name, table, chunk, "snapshot_date", context.run_id
+                )
+                rows[name] += sum(counts.values())
+            done += len(chunk)
+            context.log.info(
+                f"options daily scan: {done}/{len(days)} dates ({chunk[-1]}), "
+                f"{len(paths)} files, {loaded} contracts"
+            )
+    for name in sql.DAILY_QUERIES:
+        metadata = {"dagster/row_count": rows[name], "dates": len(days)}
+        if name in PLOTTED:
+            history = store.read_between(name, days[-1] - timedelta(days=365), days[-1])
+            metadata["history"] = dg.MetadataValue.md(history_plot(history, PLOTTED[name]))
+        yield dg.MaterializeResult(asset_key=name, metadata=metadata)
+
+
+# --------------------------------------------------------------------------------------------
+# Option families as of each anchor
+# --------------------------------------------------------------------------------------------
+
+
+def _daily_rows(store: SnapshotStore, asset: str, days: Sequence[date], reach: int) -> pa.Table:
+    return _empty(store.read_between(asset, days[0] - timedelta(days=reach), days[-1]))
+
+
+def compute_put_call_ratio(
+    con, store: SnapshotStore, days: Sequence[date], settings: Settings
+) -> pa.Table:
+    daily = _daily_rows(store, "put_call_ratio_daily", days, sql.MAX_AGE_DAYS)
+    return sql.latest_as_of(con, daily, days)
+
+
+def compute_options_analysis(
+    con, store: SnapshotStore, days: Sequence[date], settings: Settings
+) -> pa.Table:
+    lookback_days = settings.iv_rank_lookback_days
+    atm = _daily_rows(store, "atm_iv_daily", days, lookback_days)
+    skew = _daily_rows(store, "iv_skew_daily", days, sql.MAX_AGE_DAYS)
+    ranks = sql.iv_rank_as_of(con, atm, days, lookback_days)
+    wings = sql.latest_as_of(con, skew, days)
+    return sql.join_rank_and_skew(con, ranks, wings, lookback_days)
+
+
+def compute_liquidity(
+    con, store: SnapshotStore, days: Sequence[date], settings: Settings
+) -> pa.Table:
+    table = sql.latest_as_of(
+        con, _daily_rows(store, "liquidity_daily", days, sql.MAX_AGE_DAYS), days
+    )
+    if table.num_rows == 0:
+        return table
+    policy = load_policy(settings.config_dir)
+    risk = [
+        market_impact_risk(r["symbol"], r["avg_spread_pct"], r["liquid_contracts"], policy)
+        for r in table.select(["symbol", "avg_spread_pct", "liquid_contracts"]).to_pylist()
+    ]
+    return table.append_column("market_impact_risk", pa.array(risk, pa.string()))
+
+
+def compute_pricing(
+    con, store: SnapshotStore, days: Sequence[date], settings: Settings
+) -> pa.Table:
+    return sql.latest_as_of(con, _daily_rows(store, "pricing_daily", days, sql.MAX_AGE_DAYS), days)
+
+
+FamilyCompute = Callable[
+    [duckdb.DuckDBPyConnection, SnapshotStore, Sequence[date], Settings], pa.Table
+]
+
+
+def _option_family(name: str, deps: list[str], description: str, compute: FamilyCompute):
+    @dg.asset(
+        name=name,
+        deps=deps,
+        partitions_def=options_anchor_partitions,
+        backfill_policy=SINGLE_RUN,
+        group_name="metric_families",
+        description=description,
+    )
+    def _asset(
+        context: dg.AssetExecutionContext, silver: SilverLakeResource, duckdb: DuckDBResource
+    ) -> dg.MaterializeResult:
+        days, store = _days(context), silver.store
+        with duckdb.get_connection() as con:
+            table = compute(sql.prepare(con), store, days, silver.settings)
+        counts = write_partitions(store, name, table, days, "anchor_date", context.run_id)
+        context.log.info(f"{name}: {len(days)} anchors, {sum(counts.values())} rows")
+        return _family_result(name, table, days, counts)
+
+    return _asset
+
+
+put_call_ratio = _option_family(
+    "put_call_ratio",
+    ["put_call_ratio_daily"],
+    "Latest daily put/call ratio at or before the anchor (SPEC §3).",
+    compute_put_call_ratio,
+)
+options_analysis = _option_family(
+    "options_analysis",
+    ["atm_iv_daily", "iv_skew_daily"],
+    "ATM IV and its rank over IV_RANK_LOOKBACK_DAYS, and the latest OTM IV skew (SPEC §3).",
+    compute_options_analysis,
+)
+liquidity_analysis = _option_family(
+    "liquidity_analysis",
+    ["liquidity_daily"],
+    "Latest chain volume, open interest, liquid spread and count, market-impact risk.",
+    compute_liquidity,
+)
+pricing_spread = _option_family(
+    "pricing_spread",
+    ["pricing_daily"],
+    "Latest liquid DTE 7-45 average quotes and underlying price.",
+    compute_pricing,
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Macro and GPR
+# --------------------------------------------------------------------------------------------
+
+
+def compute_macro(con, lake_root, days: Sequence[date]) -> pa.Table:
+    start = days[0] - timedelta(days=sql.MACRO_SEARCH_DAYS)
+    paths = files.files_between(lake_root, "macro", start, days[-1])
+    table = sql.macro_as_of(con, paths, days)
+    if table.num_rows == 0:
+        return table
+    retrievals = set(table["retrieval_date"].to_pylist())
+    version_of = {d: versions.version_of_day(lake_root, "macro", d) for d in retrievals}
+    return _with_versions(table, "retrieval_date", version_of)
+
+
+def compute_gpr(con, lake_root, months: Sequence[date]) -> pa.Table:
+    table = sql.gpr_as_of(con, files.gpr_file(lake_root), months)
+    if table.num_rows == 0:
+        return table
+    by_month = {date.fromisoformat(k): v for k, v in versions.gpr_month_versions(lake_root).items()}
+    return _with_versions(table, "gpr_month", by_month)
+
+
+@dg.asset(
+    deps=[silver_macro],
+    partitions_def=macro_anchor_partitions,
+    backfill_policy=SINGLE_RUN,
+    group_name="metric_families",
+    description="Latest macro row per series at or before the anchor (ETF aliasing at query).",
+)
+def macro_analysis(
+    context: dg.AssetExecutionContext, silver: SilverLakeResource, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    days = _days(context)
+    with duckdb.get_connection() as con:
+        sql.prepare(con)
+        table = compute_macro(con, silver.settings.lake_root, days)
+    counts = write_partitions(
+        silver.store, "macro_analysis", table, days, "anchor_date", context.run_id
+    )
+    return _family_result("macro_analysis", table, days, counts)
+
+
+@dg.asset(
+    deps=[silver_gpr],
+    partitions_def=gpr_anchor_partitions,
+    backfill_policy=SINGLE_RUN,
+    group_name="metric_families",
+    description="Latest monthly GPR level, percentile and trend at or before the anchor month.",
+)
+def geopolitical_analysis(
+    context: dg.AssetExecutionContext, silver: SilverLakeResource, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    months = _days(context)
+    with duckdb.get_connection() as con:
+        sql.prepare(con)
+        table = compute_gpr(con, silver.settings.lake_root, months)
+    counts = write_partitions(
+        silver.store, "geopolitical_analysis", table, months, "anchor_date", context.run_id
+    )
+    return _family_result("geopolitical_analysis", table, months, counts)
+
+
+OPTION_FAMILIES = [put_call_ratio, options_analysis, liquidity_analysis, pricing_spread]
+METRIC_ASSETS = [options_daily_scan, *OPTION_FAMILIES, macro_analysis, geopolitical_analysis]

@@ -1,0 +1,182 @@
+"""From a stored snapshot row to the values, lineage anchors and citations of SPEC §3.
+
+One builder per family turns a row of that family's snapshot into a :class:`FamilyAnswer`: the
+value keys agents see, every lineage anchor, the preferred anchor and observation date of each
+value, and legacy key aliases. The query resource and the UI metadata both use these builders, so
+what an agent is told and what a person sees in Dagster are the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from silver_assets.query.routing import macro_anchor, macro_symbol_for
+
+SOURCE_CHANNEL = "silver.dagster_snapshot"
+
+
+@dataclass
+class FamilyAnswer:
+    """What one family answers for one ticker (or for no ticker, for GPR)."""
+
+    family: str
+    ticker: str
+    values: dict[str, Any] = field(default_factory=dict)
+    anchors: list[str] = field(default_factory=list)
+    preferred: dict[str, str] = field(default_factory=dict)
+    observed_at: dict[str, str] = field(default_factory=dict)
+    legacy_aliases: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, key: str, value: Any, anchor: str, observed: Any) -> None:
+        self.values[key] = value
+        self.preferred[key] = anchor
+        self.observed_at[key] = _iso(observed)
+        if anchor not in self.anchors:
+            self.anchors.append(anchor)
+
+    def add_anchor(self, anchor: str | None) -> None:
+        if anchor and anchor not in self.anchors:
+            self.anchors.append(anchor)
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _num(value: Any) -> Any:
+    """NaN and None both mean missing; numbers pass through unchanged (no unit rescaling)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value
+
+
+def display_pct(value: Any) -> str:
+    """Render percentage points as a display string: 2.35 -> "2.35%"; missing -> "n/a"."""
+    value = _num(value)
+    return "n/a" if value is None else f"{float(value):.2f}%"
+
+
+def put_call_ratio(row: Mapping[str, Any], ticker: str, requested: frozenset[str]) -> FamilyAnswer:
+    answer = FamilyAnswer("put_call_ratio", ticker)
+    day = row["snapshot_date"]
+    anchor = f"PCR_AGG_{ticker}_{_iso(day)}"
+    answer.add("pcr_volume", _num(row["pcr_volume"]), anchor, day)
+    answer.add("pcr_open_interest", _num(row["pcr_open_interest"]), anchor, day)
+    answer.add("pcr_status", row["pcr_status"], anchor, day)
+    return answer
+
+
+def options_analysis(
+    row: Mapping[str, Any], ticker: str, requested: frozenset[str]
+) -> FamilyAnswer:
+    answer = FamilyAnswer("options_analysis", ticker)
+    atm_day, skew_day = row.get("atm_date"), row.get("skew_date")
+    if atm_day is not None:
+        rank_anchor = f"IVRANK_{ticker}_{_iso(atm_day)}"
+        answer.add("latest_atm_iv", _num(row["latest_atm_iv"]), rank_anchor, atm_day)
+        answer.add(
+            "latest_atm_iv_rank_pct", _num(row["latest_atm_iv_rank_pct"]), rank_anchor, atm_day
+        )
+        answer.add("iv_rank_lookback_days", row["iv_rank_lookback_days"], rank_anchor, atm_day)
+        answer.add("data_freshness", _iso(atm_day), rank_anchor, atm_day)
+        answer.add_anchor(row.get("atm_contract_symbol"))
+    if skew_day is not None:
+        skew_anchor = f"IVSKEW_{ticker}_{_iso(skew_day)}"
+        answer.add("latest_iv_skew", _num(row["latest_iv_skew"]), skew_anchor, skew_day)
+        answer.add("latest_otm_put_iv", _num(row["otm_put_iv"]), skew_anchor, skew_day)
+        answer.add("latest_otm_call_iv", _num(row["otm_call_iv"]), skew_anchor, skew_day)
+        answer.add_anchor(row.get("put_wing_contract_symbol"))
+        answer.add_anchor(row.get("call_wing_contract_symbol"))
+    return answer
+
+
+def liquidity_analysis(
+    row: Mapping[str, Any], ticker: str, requested: frozenset[str]
+) -> FamilyAnswer:
+    answer = FamilyAnswer("liquidity_analysis", ticker)
+    day = row["snapshot_date"]
+    anchor = f"LIQ_{ticker}_{_iso(day)}"
+    answer.add(f"{ticker}_daily_option_volume", _num(row["daily_option_volume"]), anchor, day)
+    answer.add(f"{ticker}_open_interest", _num(row["open_interest"]), anchor, day)
+    answer.add(f"{ticker}_avg_spread_pct", _num(row["avg_spread_pct"]), anchor, day)
+    answer.add(f"{ticker}_liquid_contracts", _num(row["liquid_contracts"]), anchor, day)
+    answer.add(f"{ticker}_market_impact_risk", row["market_impact_risk"], anchor, day)
+    return answer
+
+
+def pricing_spread(row: Mapping[str, Any], ticker: str, requested: frozenset[str]) -> FamilyAnswer:
+    answer = FamilyAnswer("pricing_spread", ticker)
+    day = row["snapshot_date"]
+    anchor = f"PX_{ticker}_{_iso(day)}"
+    answer.add(f"{ticker}_underlying_price", _num(row["underlying_price"]), anchor, day)
+    answer.add(f"{ticker}_avg_bid", _num(row["avg_bid"]), anchor, day)
+    answer.add(f"{ticker}_avg_ask", _num(row["avg_ask"]), anchor, day)
+    spread_key = f"{ticker}_quote_avg_spread_pct"
+    answer.add(spread_key, _num(row["quote_avg_spread_pct"]), anchor, day)
+    # The seed named this <T>_avg_spread_pct, which collides with liquidity's key.
+    answer.legacy_aliases[spread_key] = [f"{ticker}_avg_spread_pct"]
+    answer.add(f"{ticker}_avg_last_price", _num(row["avg_last_price"]), anchor, day)
+    return answer
+
+
+def macro_analysis(row: Mapping[str, Any], ticker: str, requested: frozenset[str]) -> FamilyAnswer:
+    answer = FamilyAnswer("macro_analysis", ticker)
+    day = row["observation_date"]
+    _, index = macro_symbol_for(ticker)
+    anchor = macro_anchor(ticker, index, day)
+    answer.add(f"{ticker}_last_value", _num(row["value"]), anchor, day)
+    if _num(row["mom_change_pct"]) is not None:
+        answer.add(f"{ticker}_mom_change", display_pct(row["mom_change_pct"]), anchor, day)
+    else:
+        answer.add(f"{ticker}_daily_change", display_pct(row["daily_change_pct"]), anchor, day)
+    return answer
+
+
+def gpr_trend(mom_change_pct: Any) -> str:
+    """ "Rising" if MoM > 0, "Falling" if MoM <= 0, "Unknown" when missing."""
+    value = _num(mom_change_pct)
+    if value is None:
+        return "Unknown"
+    return "Rising" if value > 0 else "Falling"
+
+
+def geopolitical_analysis(
+    row: Mapping[str, Any], ticker: str, requested: frozenset[str]
+) -> FamilyAnswer:
+    answer = FamilyAnswer("geopolitical_analysis", "")
+    month = row["gpr_month"]
+    month_day = month.date() if isinstance(month, datetime) else month
+    anchor = f"GPR_{month_day:%Y%m}"
+    answer.add("gpr_index_level", _num(row["gpr"]), anchor, month_day)
+    answer.add("gpr_percentile", display_pct(row["gpr_percentile"]), anchor, month_day)
+    answer.add("gpr_trend", gpr_trend(row["gpr_mom_pct"]), anchor, month_day)
+    if "GPR Threats" in requested and _num(row.get("gprt")) is not None:
+        answer.add("gpr_threats_level", _num(row["gprt"]), anchor, month_day)
+    if "GPR Acts" in requested and _num(row.get("gpra")) is not None:
+        answer.add("gpr_acts_level", _num(row["gpra"]), anchor, month_day)
+    if "GPR Country-level" in requested:
+        for iso3, level in sorted(dict(row.get("country_levels") or {}).items()):
+            if _num(level) is not None:
+                answer.add(f"gpr_country_{iso3}_level", _num(level), anchor, month_day)
+    return answer
+
+
+Builder = Callable[[Mapping[str, Any], str, frozenset[str]], FamilyAnswer]
+
+BUILDERS: dict[str, Builder] = {
+    "put_call_ratio": put_call_ratio,
+    "options_analysis": options_analysis,
+    "liquidity_analysis": liquidity_analysis,
+    "pricing_spread": pricing_spread,
+    "macro_analysis": macro_analysis,
+    "geopolitical_analysis": geopolitical_analysis,
+}

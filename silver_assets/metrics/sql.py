@@ -1,0 +1,421 @@
+"""DuckDB SQL of the six metric families (SPEC §3), as plain functions over a connection.
+
+Two stages keep a new anchor date cheap:
+
+* **daily** queries scan one or more days of option chains once and return small per
+  ``(snapshot_date, symbol)`` rows: put/call sums, the ATM contract, the skew wings, liquidity and
+  pricing aggregates;
+* **as-of** queries take a set of anchor dates and those daily rows (or the macro and GPR files)
+  and pick, for every anchor at once, the latest observation at or before it. The IV rank ranks
+  the daily ATM series inside each anchor's lookback window.
+
+Everything is set-based over all requested dates, so a year's backfill is a handful of queries.
+Values (file lists, dates, windows) are always bound parameters; the only text spliced into SQL
+is column names from this module. Nothing after an anchor date is ever read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ATM_DTE_MIN, ATM_DTE_MAX = 7, 45
+SKEW_BAND_MIN, SKEW_BAND_MAX, SKEW_TARGET = 0.05, 0.10, 0.075
+# The longest query window (past_year / all); an as-of answer older than this is never useful.
+MAX_AGE_DAYS = 365
+# Macro retrieval files kept for the as-of search: monthly series are re-published each day,
+# so a year and a month always holds the latest row of every series.
+MACRO_SEARCH_DAYS = 400
+
+
+def connect(threads: int = 4, memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB session configured as SPEC §6 asks."""
+    con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
+    prepare(con)
+    return con
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Install what every query here relies on into ``con`` (any DuckDB session)."""
+    # DuckDB 2.0 folds isnan() to false from Parquet column statistics (which exclude NaN), so a
+    # NaN read straight from a file would survive nn(); without that pass isnan() sees the value.
+    con.execute("SET disabled_optimizers = 'statistics_propagation'")
+    # A NaN in a numeric column counts as missing (SPEC §3) in filters, orderings and aggregates.
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO nn(x) AS "
+        "CASE WHEN isnan(CAST(x AS DOUBLE)) THEN NULL ELSE CAST(x AS DOUBLE) END"
+    )
+    return con
+
+
+def _paths(files: Sequence[Path | str]) -> list[str]:
+    return [str(path) for path in files]
+
+
+# --------------------------------------------------------------------------------------------
+# Daily stage: one scan of the option chains of some days.
+# --------------------------------------------------------------------------------------------
+
+
+def load_chains(
+    con: duckdb.DuckDBPyConnection, files: Sequence[Path | str], start: date, end: date
+) -> int:
+    """Load the option rows of ``files`` with ``snapshot_date`` in ``[start, end]`` as ``chain``.
+
+    Files are read by column name, so older 18-column files load beside newer ones; ISO-string
+    dates are cast. Returns the row count.
+    """
+    if not files:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE chain (snapshot_date DATE, symbol VARCHAR, "
+            "contract_symbol VARCHAR, option_type VARCHAR, strike DOUBLE, dte INTEGER, "
+            "underlying_price DOUBLE, bid DOUBLE, ask DOUBLE, last_price DOUBLE, volume DOUBLE, "
+            "open_interest DOUBLE, implied_volatility DOUBLE, moneyness_pct DOUBLE, "
+            "spread_pct DOUBLE, is_liquid BOOLEAN)"
+        )
+        return 0
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE chain AS
+        SELECT CAST(snapshot_date AS DATE) AS snapshot_date,
+               CAST(symbol AS VARCHAR) AS symbol,
+               CAST(contract_symbol AS VARCHAR) AS contract_symbol,
+               lower(CAST(option_type AS VARCHAR)) AS option_type,
+               nn(strike) AS strike,
+               CAST(dte AS INTEGER) AS dte,
+               nn(underlying_price) AS underlying_price,
+               nn(bid) AS bid, nn(ask) AS ask, nn(last_price) AS last_price,
+               nn(volume) AS volume, nn(open_interest) AS open_interest,
+               nn(implied_volatility) AS implied_volatility,
+               nn(moneyness_pct) AS moneyness_pct,
+               nn(spread_pct) AS spread_pct,
+               coalesce(CAST(is_liquid AS BOOLEAN), false) AS is_liquid
+        FROM read_parquet($files, union_by_name = true)
+        WHERE CAST(snapshot_date AS DATE) BETWEEN $start AND $end
+        """,
+        {"files": _paths(files), "start": start, "end": end},
+    )
+    return con.sql("SELECT count(*) FROM chain").fetchall()[0][0]
+
+
+PCR_DAILY_SQL = """
+SELECT snapshot_date, symbol,
+       CAST(coalesce(sum(volume) FILTER (option_type = 'put'), 0) AS BIGINT) AS put_volume,
+       CAST(coalesce(sum(volume) FILTER (option_type = 'call'), 0) AS BIGINT) AS call_volume,
+       CAST(coalesce(sum(open_interest) FILTER (option_type = 'put'), 0) AS BIGINT) AS put_oi,
+       CAST(coalesce(sum(open_interest) FILTER (option_type = 'call'), 0) AS BIGINT) AS call_oi,
+       CASE WHEN call_volume = 0 THEN 0.0 ELSE round(put_volume / call_volume, 3) END
+           AS pcr_volume,
+       CASE WHEN call_oi = 0 THEN 0.0 ELSE round(put_oi / call_oi, 3) END AS pcr_open_interest,
+       CASE WHEN pcr_volume > 1.0 THEN 'Bearish Sentiment' ELSE 'Bullish/Neutral' END
+           AS pcr_status
+FROM chain
+GROUP BY snapshot_date, symbol
+ORDER BY snapshot_date, symbol
+"""
+
+# Liquid, DTE-bounded contracts with an IV: the surface ATM and skew are read from.
+_SURFACE = f"""
+SELECT *, strike / underlying_price - 1 AS signed_moneyness
+FROM chain
+WHERE is_liquid AND dte BETWEEN {ATM_DTE_MIN} AND {ATM_DTE_MAX}
+  AND implied_volatility IS NOT NULL
+"""
+
+ATM_DAILY_SQL = f"""
+SELECT snapshot_date, symbol, contract_symbol AS atm_contract_symbol,
+       implied_volatility AS atm_iv, moneyness_pct AS atm_moneyness_pct,
+       spread_pct AS atm_spread_pct, strike AS atm_strike, dte AS atm_dte
+FROM ({_SURFACE})
+QUALIFY row_number() OVER (
+    PARTITION BY snapshot_date, symbol
+    ORDER BY abs(moneyness_pct) ASC NULLS LAST, spread_pct ASC NULLS LAST, contract_symbol
+) = 1
+ORDER BY snapshot_date, symbol
+"""
+
+SKEW_DAILY_SQL = f"""
+WITH surface AS ({_SURFACE}),
+wings AS (
+    SELECT snapshot_date, symbol, option_type, contract_symbol, implied_volatility
+    FROM surface
+    WHERE (option_type = 'put' AND signed_moneyness BETWEEN -{SKEW_BAND_MAX} AND -{SKEW_BAND_MIN})
+       OR (option_type = 'call' AND signed_moneyness BETWEEN {SKEW_BAND_MIN} AND {SKEW_BAND_MAX})
+    QUALIFY row_number() OVER (
+        PARTITION BY snapshot_date, symbol, option_type
+        ORDER BY abs(abs(signed_moneyness) - {SKEW_TARGET}), spread_pct ASC NULLS LAST,
+                 contract_symbol
+    ) = 1
+),
+days AS (SELECT DISTINCT snapshot_date, symbol FROM surface)
+SELECT d.snapshot_date, d.symbol,
+       p.contract_symbol AS put_wing_contract_symbol, p.implied_volatility AS otm_put_iv,
+       c.contract_symbol AS call_wing_contract_symbol, c.implied_volatility AS otm_call_iv,
+       round(p.implied_volatility - c.implied_volatility, 4) AS iv_skew
+FROM days d
+LEFT JOIN wings p ON p.snapshot_date = d.snapshot_date AND p.symbol = d.symbol
+                 AND p.option_type = 'put'
+LEFT JOIN wings c ON c.snapshot_date = d.snapshot_date AND c.symbol = d.symbol
+                 AND c.option_type = 'call'
+ORDER BY d.snapshot_date, d.symbol
+"""
+
+LIQUIDITY_DAILY_SQL = """
+SELECT snapshot_date, symbol,
+       CAST(coalesce(sum(volume), 0) AS BIGINT) AS daily_option_volume,
+       CAST(coalesce(sum(open_interest), 0) AS BIGINT) AS open_interest,
+       round(avg(spread_pct) FILTER (is_liquid), 4) AS avg_spread_pct,
+       CAST(count(*) FILTER (is_liquid) AS BIGINT) AS liquid_contracts
+FROM chain
+GROUP BY snapshot_date, symbol
+ORDER BY snapshot_date, symbol
+"""
+
+PRICING_DAILY_SQL = f"""
+SELECT snapshot_date, symbol,
+       round(avg(underlying_price), 4) AS underlying_price,
+       round(avg(bid), 4) AS avg_bid,
+       round(avg(ask), 4) AS avg_ask,
+       round(avg(spread_pct), 4) AS quote_avg_spread_pct,
+       round(avg(last_price), 4) AS avg_last_price,
+       CAST(count(*) AS BIGINT) AS quote_contracts
+FROM chain
+WHERE is_liquid AND dte BETWEEN {ATM_DTE_MIN} AND {ATM_DTE_MAX}
+GROUP BY snapshot_date, symbol
+ORDER BY snapshot_date, symbol
+"""
+
+DAILY_QUERIES: dict[str, str] = {
+    "put_call_ratio_daily": PCR_DAILY_SQL,
+    "atm_iv_daily": ATM_DAILY_SQL,
+    "iv_skew_daily": SKEW_DAILY_SQL,
+    "liquidity_daily": LIQUIDITY_DAILY_SQL,
+    "pricing_daily": PRICING_DAILY_SQL,
+}
+
+
+def daily_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """Run every daily query over the loaded ``chain``; one Arrow table per daily asset."""
+    return {name: con.sql(query).to_arrow_table() for name, query in DAILY_QUERIES.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# As-of stage: for each anchor, the latest observation at or before it.
+# --------------------------------------------------------------------------------------------
+
+
+def _with_version_column(table: pa.Table) -> pa.Table:
+    """Daily rows read back from snapshots carry ``source_data_version``; fresh ones may not."""
+    if "source_data_version" in table.column_names:
+        return table
+    return table.append_column("source_data_version", pa.nulls(table.num_rows, pa.string()))
+
+
+def _register_anchors(con: duckdb.DuckDBPyConnection, anchors: Sequence[date]) -> None:
+    con.register("anchors", pa.table({"anchor_date": pa.array(sorted(set(anchors)), pa.date32())}))
+
+
+def latest_as_of(
+    con: duckdb.DuckDBPyConnection,
+    daily: pa.Table,
+    anchors: Sequence[date],
+    max_age_days: int = MAX_AGE_DAYS,
+) -> pa.Table:
+    """For each anchor and symbol, the daily row with the greatest ``snapshot_date <= anchor``."""
+    if daily.num_rows == 0:
+        return daily.add_column(0, "anchor_date", pa.array([], pa.date32()))
+    _register_anchors(con, anchors)
+    con.register("daily_rows", _with_version_column(daily))
+    return con.sql(
+        """
+            SELECT a.anchor_date, d.*
+            FROM anchors a
+            JOIN daily_rows d
+              ON d.snapshot_date <= a.anchor_date
+             AND d.snapshot_date > a.anchor_date - to_days(CAST($max_age AS INTEGER))
+            QUALIFY row_number() OVER (
+                PARTITION BY a.anchor_date, d.symbol ORDER BY d.snapshot_date DESC) = 1
+            ORDER BY a.anchor_date, d.symbol
+            """,
+        params={"max_age": max_age_days},
+    ).to_arrow_table()
+
+
+def iv_rank_as_of(
+    con: duckdb.DuckDBPyConnection, atm_daily: pa.Table, anchors: Sequence[date], lookback_days: int
+) -> pa.Table:
+    """Latest ATM IV and its percentile rank over ``[anchor - lookback_days, anchor]``.
+
+    ``ROUND(100 * PERCENT_RANK() OVER (ORDER BY atm_iv), 2)`` per anchor and symbol; NULL when
+    the window holds fewer than two daily observations.
+    """
+    if atm_daily.num_rows == 0:
+        return _ranks_schema().empty_table()
+    _register_anchors(con, anchors)
+    con.register("atm_rows", _with_version_column(atm_daily))
+    return con.sql(
+        """
+            WITH series AS (
+                SELECT a.anchor_date, s.*
+                FROM anchors a
+                JOIN atm_rows s
+                  ON s.snapshot_date BETWEEN a.anchor_date - to_days(CAST($lookback AS INTEGER))
+                                         AND a.anchor_date
+                WHERE s.atm_iv IS NOT NULL
+            ),
+            ranked AS (
+                SELECT *,
+                       round(100 * percent_rank() OVER (
+                           PARTITION BY anchor_date, symbol ORDER BY atm_iv), 2) AS rank_pct,
+                       count(*) OVER (PARTITION BY anchor_date, symbol) AS rank_days
+                FROM series
+            )
+            SELECT anchor_date, symbol, snapshot_date AS atm_date, atm_contract_symbol,
+                   round(atm_iv, 4) AS latest_atm_iv,
+                   CASE WHEN rank_days < 2 THEN NULL ELSE rank_pct END AS latest_atm_iv_rank_pct,
+                   rank_days, source_data_version
+            FROM ranked
+            QUALIFY row_number() OVER (
+                PARTITION BY anchor_date, symbol ORDER BY snapshot_date DESC) = 1
+            ORDER BY anchor_date, symbol
+            """,
+        params={"lookback": lookback_days},
+    ).to_arrow_table()
+
+
+def macro_as_of(
+    con: duckdb.DuckDBPyConnection, files: Sequence[Path | str], anchors: Sequence[date]
+) -> pa.Table:
+    """For each anchor and macro symbol, the latest row observed and retrieved by the anchor.
+
+    The latest row is the greatest ``observation_date``, ties broken by the latest retrieval
+    (an intraday print replaced by the close). A file without ``retrieval_date`` takes its
+    folder's date.
+    """
+    if not files:
+        return pa.table({"anchor_date": pa.array([], pa.date32())})
+    _register_anchors(con, anchors)
+    return con.sql(
+        r"""
+            WITH rows AS (
+                SELECT CAST(observation_date AS DATE) AS observation_date,
+                       coalesce(TRY_CAST(retrieval_date AS DATE),
+                                CAST(regexp_extract(filename,
+                                     'macro_snapshot_(\d{4}-\d{2}-\d{2})', 1) AS DATE))
+                           AS retrieval_date,
+                       CAST(symbol AS VARCHAR) AS symbol,
+                       nn(value) AS value,
+                       nn(daily_change_pct) AS daily_change_pct,
+                       nn(mom_change_pct) AS mom_change_pct
+                FROM read_parquet($files, union_by_name = true, filename = true)
+            )
+            SELECT a.anchor_date, r.*
+            FROM anchors a
+            JOIN rows r ON r.observation_date <= a.anchor_date AND r.retrieval_date <= a.anchor_date
+            QUALIFY row_number() OVER (
+                PARTITION BY a.anchor_date, r.symbol
+                ORDER BY r.observation_date DESC, r.retrieval_date DESC) = 1
+            ORDER BY a.anchor_date, r.symbol
+            """,
+        params={"files": _paths(files)},
+    ).to_arrow_table()
+
+
+GPR_OPTIONAL = ("gprt", "gpra")
+
+
+def gpr_as_of(con: duckdb.DuckDBPyConnection, path: Path, anchors: Sequence[date]) -> pa.Table:
+    """For each monthly anchor, the latest GPR row dated at or before it."""
+    if not Path(path).exists():
+        return pa.table({"anchor_date": pa.array([], pa.date32())})
+    names = set(pq.read_schema(path).names)
+    optional = ", ".join(
+        f"nn({c}) AS {c}" if c in names else f"CAST(NULL AS DOUBLE) AS {c}" for c in GPR_OPTIONAL
+    )
+    countries = sorted(c for c in names if c.startswith("gprc_"))
+    country_map = (
+        "map(["
+        + ", ".join(f"'{c[5:]}'" for c in countries)
+        + "], ["
+        + ", ".join(f"nn({c})" for c in countries)
+        + "])"
+        if countries
+        else "CAST(NULL AS MAP(VARCHAR, DOUBLE))"
+    )
+    _register_anchors(con, anchors)
+    return con.sql(
+        f"""
+            WITH rows AS (
+                SELECT CAST(date AS DATE) AS gpr_month, nn(gpr) AS gpr,
+                       nn(gpr_percentile) AS gpr_percentile, nn(gpr_mom_pct) AS gpr_mom_pct,
+                       {optional}, {country_map} AS country_levels
+                FROM read_parquet($path)
+            )
+            SELECT a.anchor_date, r.*
+            FROM anchors a JOIN rows r ON r.gpr_month <= a.anchor_date
+            QUALIFY row_number() OVER (PARTITION BY a.anchor_date ORDER BY r.gpr_month DESC) = 1
+            ORDER BY a.anchor_date
+            """,
+        params={"path": str(path)},
+    ).to_arrow_table()
+
+
+def join_rank_and_skew(
+    con: duckdb.DuckDBPyConnection, ranks: pa.Table, wings: pa.Table, lookback_days: int
+) -> pa.Table:
+    """One options-analysis row per anchor and symbol: the IV rank row beside the skew row."""
+    if ranks.num_rows == 0 and wings.num_rows == 0:
+        return pa.table({"anchor_date": pa.array([], pa.date32())})
+    con.register("rank_rows", ranks if ranks.num_rows else _ranks_schema().empty_table())
+    con.register("wing_rows", wings if wings.num_rows else _wings_schema().empty_table())
+    return con.sql(
+        """
+        SELECT coalesce(r.anchor_date, w.anchor_date) AS anchor_date,
+               coalesce(r.symbol, w.symbol) AS symbol,
+               r.atm_date, r.atm_contract_symbol, r.latest_atm_iv, r.latest_atm_iv_rank_pct,
+               r.rank_days, CAST($lookback AS INTEGER) AS iv_rank_lookback_days,
+               w.snapshot_date AS skew_date, w.put_wing_contract_symbol, w.otm_put_iv,
+               w.call_wing_contract_symbol, w.otm_call_iv, w.iv_skew AS latest_iv_skew,
+               coalesce(w.source_data_version, r.source_data_version) AS source_data_version
+        FROM rank_rows r
+        FULL OUTER JOIN wing_rows w ON r.anchor_date = w.anchor_date AND r.symbol = w.symbol
+        ORDER BY 1, 2
+        """,
+        params={"lookback": lookback_days},
+    ).to_arrow_table()
+
+
+def _ranks_schema() -> pa.Schema:
+    return pa.schema(
+        [
+            ("anchor_date", pa.date32()),
+            ("symbol", pa.string()),
+            ("atm_date", pa.date32()),
+            ("atm_contract_symbol", pa.string()),
+            ("latest_atm_iv", pa.float64()),
+            ("latest_atm_iv_rank_pct", pa.float64()),
+            ("rank_days", pa.int64()),
+            ("source_data_version", pa.string()),
+        ]
+    )
+
+
+def _wings_schema() -> pa.Schema:
+    return pa.schema(
+        [
+            ("anchor_date", pa.date32()),
+            ("symbol", pa.string()),
+            ("snapshot_date", pa.date32()),
+            ("put_wing_contract_symbol", pa.string()),
+            ("otm_put_iv", pa.float64()),
+            ("call_wing_contract_symbol", pa.string()),
+            ("otm_call_iv", pa.float64()),
+            ("iv_skew", pa.float64()),
+            ("source_data_version", pa.string()),
+        ]
+    )

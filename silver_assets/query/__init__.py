@@ -1,0 +1,1 @@
+"""Answering agents: MetadataExtraction in, cited numbers out, from materialized snapshots."""

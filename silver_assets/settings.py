@@ -1,0 +1,72 @@
+"""One settings object for every location and limit of SPEC §6, read from the environment.
+
+Relative paths resolve against the project root (the folder holding ``pyproject.toml``), so the
+pipeline, the CLI and the query resource agree on where things are, whatever the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path(env: str, default: str) -> Path:
+    raw = Path(os.environ.get(env) or default).expanduser()
+    return raw if raw.is_absolute() else PROJECT_ROOT / raw
+
+
+def _int(env: str, default: int) -> int:
+    raw = os.environ.get(env)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{env} must be an integer, got {raw!r}") from exc
+    if value < 1:
+        raise ValueError(f"{env} must be at least 1, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Locations and limits. Build with :meth:`from_env`; tests pass explicit paths."""
+
+    lake_root: Path
+    state_path: Path
+    snapshot_root: Path
+    audit_root: Path
+    config_dir: Path
+    max_tickers: int = 5
+    iv_rank_lookback_days: int = 180
+    duckdb_threads: int = 4
+    duckdb_memory_limit: str = "2GB"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            lake_root=_path("SILVER_LAKE_ROOT", "data/silver"),
+            state_path=_path("SILVER_STATE_PATH", "config/runtime/collect_data_state.json"),
+            snapshot_root=_path("SILVER_SNAPSHOT_ROOT", "data/snapshots"),
+            audit_root=_path("SILVER_AUDIT_ROOT", "logs"),
+            config_dir=_path("SILVER_CONFIG_DIR", "config"),
+            max_tickers=_int("SILVER_MAX_TICKERS", 5),
+            iv_rank_lookback_days=_int("IV_RANK_LOOKBACK_DAYS", 180),
+            duckdb_threads=_int("SILVER_DUCKDB_THREADS", 4),
+            duckdb_memory_limit=os.environ.get("SILVER_DUCKDB_MEMORY_LIMIT") or "2GB",
+        )
+
+    @property
+    def options_root(self) -> Path:
+        return self.lake_root / "options"
+
+    @property
+    def macro_root(self) -> Path:
+        return self.lake_root / "macro"
+
+    @property
+    def gpr_file(self) -> Path:
+        return self.lake_root / "gpr" / "gpr_monthly_enriched.parquet"

@@ -1,0 +1,1 @@
+"""The Silver datasets as observable source assets."""

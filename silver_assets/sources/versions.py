@@ -1,0 +1,62 @@
+"""Data versions of the Silver datasets, per anchor date, computed without Dagster.
+
+A daily dataset's version for a date is a digest of the names, sizes and modification times of
+that date's files, so it changes exactly when a file of that day is written, replaced or removed,
+and reading it costs one ``stat`` per file. The GPR file is rewritten in place with revisions of
+past months, so each month's version is a digest of that month's row: a release that revises
+March changes March's version and leaves the others alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from silver_assets.lake import files
+
+EMPTY_VERSION = "no-files"
+
+
+def fingerprint(paths: Iterable[Path]) -> str:
+    """Digest of (name, size, mtime_ns) of each file; ``EMPTY_VERSION`` when there are none."""
+    digest = hashlib.sha256()
+    count = 0
+    for path in sorted(Path(p) for p in paths):
+        stat = path.stat()
+        digest.update(f"{path.name}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        count += 1
+    return digest.hexdigest()[:16] if count else EMPTY_VERSION
+
+
+def daily_versions(lake_root: Path, dataset: str) -> dict[str, str]:
+    """``{YYYY-MM-DD: version}`` for every dated folder of ``dataset`` ('options' or 'macro')."""
+    dates, _ = files.daily_listing(dataset)
+    return {day.isoformat(): version_of_day(lake_root, dataset, day) for day in dates(lake_root)}
+
+
+def gpr_month_versions(lake_root: Path) -> dict[str, str]:
+    """``{YYYY-MM-01: version}`` from the content of each monthly GPR row."""
+    path = files.gpr_file(lake_root)
+    if not path.exists():
+        return {}
+    table = pq.read_table(path)
+    months = pc.cast(table.column("date"), "date32").to_pylist()
+    rows = table.drop_columns(["date"]).to_pylist()
+    versions: dict[str, str] = {}
+    for month, row in zip(months, rows, strict=True):
+        if month is None:
+            continue
+        text = "|".join(f"{key}={row[key]!r}" for key in sorted(row))
+        versions[month.replace(day=1).isoformat()] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return versions
+
+
+def version_of_day(lake_root: Path, dataset: str, day: date) -> str:
+    """The version of one date of a daily dataset."""
+    _, lister = files.daily_listing(dataset)
+    return fingerprint(lister(lake_root, day))

@@ -1,0 +1,142 @@
+"""Metric routing, strict tickers, macro aliases and value-key prefixing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from silver_assets.query.routing import (
+    FAMILIES,
+    METRIC_ROUTES,
+    ONTOLOGY,
+    RoutedMetric,
+    Routing,
+    macro_anchor,
+    macro_symbol_for,
+    normalize_tickers,
+    prefix_value_keys,
+    route_metrics,
+    unsupported_metrics_message,
+)
+
+
+def test_every_family_has_a_route_and_every_route_is_in_the_ontology() -> None:
+    assert set(METRIC_ROUTES.values()) == set(FAMILIES)
+    assert set(METRIC_ROUTES) < set(ONTOLOGY)
+    assert "Dividend Yield" in ONTOLOGY
+
+
+def test_exact_route() -> None:
+    routing = route_metrics(["Put/Call Ratio"])
+    assert routing == Routing(
+        routed=(RoutedMetric("Put/Call Ratio", "Put/Call Ratio", "put_call_ratio", "exact"),),
+        unsupported=(),
+    )
+
+
+@pytest.mark.parametrize("name", list(METRIC_ROUTES))
+def test_normalised_route_finds_each_surface_name(name: str) -> None:
+    # Lower-case with the punctuation dropped: no two surface names normalise alike.
+    requested = "".join(c for c in name.lower() if c.isalnum() or c == " ")
+    (routed,) = route_metrics([requested]).routed
+    assert (routed.canonical, routed.family) == (name, METRIC_ROUTES[name])
+    assert routed.how == ("exact" if requested == name else "normalized")
+
+
+def test_fuzzy_route() -> None:
+    routing = route_metrics(["Put-Call Ratios", "Implied Volatilty", "Open Interst"])
+    assert [(r.canonical, r.how) for r in routing.routed] == [
+        ("Put/Call Ratio", "fuzzy"),
+        ("Implied Volatility", "fuzzy"),
+        ("Open Interest", "fuzzy"),
+    ]
+
+
+def test_unsupported_and_ontology_without_handler() -> None:
+    routing = route_metrics(["Dividend Yield", "dividend yeild", "Weather", "IV Skew"])
+    assert [r.canonical for r in routing.routed] == ["IV Skew"]
+    # "dividend yeild" is a fuzzy hit on a name no handler answers: unsupported, not dropped.
+    assert routing.unsupported == ("Dividend Yield", "dividend yeild", "Weather")
+
+
+def test_duplicates_collapse_and_order_is_kept() -> None:
+    routing = route_metrics(
+        ["GPR Index", "IV Skew", "gpr index", "Implied Volatility", "Weather", "weather", "  "]
+    )
+    assert [r.requested for r in routing.routed] == ["GPR Index", "IV Skew", "Implied Volatility"]
+    assert routing.families == ("geopolitical_analysis", "options_analysis")
+    assert routing.unsupported == ("Weather",)
+
+
+def test_routing_is_deterministic() -> None:
+    names = ["Price Change", "Open Interst", "EPS", "Institutional Flows", "P/E Ratio"]
+    assert len({route_metrics(names) for _ in range(5)}) == 1
+
+
+def test_bare_string_is_rejected() -> None:
+    with pytest.raises(TypeError, match="metrics"):
+        route_metrics("IV Skew")
+    with pytest.raises(TypeError, match="tickers"):
+        normalize_tickers("SPY", cap=5)
+
+
+def test_unsupported_message() -> None:
+    assert unsupported_metrics_message([]) is None
+    message = unsupported_metrics_message(["Dividend Yield", "Weather"])
+    assert message is not None
+    assert "'Dividend Yield'" in message and "'Weather'" in message
+    assert "Put/Call Ratio" in message and "GPR Index" in message
+
+
+def test_tickers_are_never_fuzzy() -> None:
+    assert normalize_tickers(["spy ", "SPYG", " SPX", "qqq", "QQQM"], cap=10) == (
+        ["SPY", "SPYG", "SPX", "QQQ", "QQQM"],
+        [],
+    )
+
+
+def test_ticker_cap_keeps_first_unique_tickers() -> None:
+    kept, dropped = normalize_tickers(["SPY", "spy", "", "  ", "QQQ", "IWM", "GLD"], cap=2)
+    assert (kept, dropped) == (["SPY", "QQQ"], ["IWM", "GLD"])
+    with pytest.raises(ValueError, match="cap"):
+        normalize_tickers(["SPY"], cap=0)
+
+
+def test_macro_aliases_and_anchors() -> None:
+    assert macro_symbol_for("SPY") == ("^GSPC", "^GSPC")
+    assert macro_symbol_for("qqq") == ("^IXIC", "^IXIC")
+    assert macro_symbol_for("GLD") == ("GLD", None)
+    assert macro_symbol_for("^VIX") == ("^VIX", None)
+    obs = date(2026, 4, 29)
+    assert macro_anchor("SPY", "^GSPC", obs) == "MACRO_SPY_AS_^GSPC_2026-04-29"
+    assert macro_anchor("GLD", None, obs) == "MACRO_GLD_2026-04-29"
+
+
+def test_single_ticker_keys_stay_as_they_are() -> None:
+    values = {"SPY": {"pcr_volume": 0.8, "SPY_open_interest": 10}, "": {"gpr_index_level": 230.77}}
+    assert prefix_value_keys(values, multi_ticker=False) == {
+        "pcr_volume": 0.8,
+        "SPY_open_interest": 10,
+        "gpr_index_level": 230.77,
+    }
+
+
+def test_two_tickers_do_not_collide() -> None:
+    values = {
+        "SPY": {"pcr_volume": 0.8, "SPY_open_interest": 10},
+        "QQQ": {"pcr_volume": 1.2, "QQQ_open_interest": 7},
+        "": {"gpr_index_level": 230.77},
+    }
+    assert prefix_value_keys(values, multi_ticker=True) == {
+        "SPY_pcr_volume": 0.8,
+        "SPY_open_interest": 10,
+        "QQQ_pcr_volume": 1.2,
+        "QQQ_open_interest": 7,
+        "gpr_index_level": 230.77,
+    }
+
+
+def test_a_collision_raises_instead_of_overwriting() -> None:
+    with pytest.raises(ValueError, match="pcr_volume"):
+        prefix_value_keys({"SPY": {"pcr_volume": 1}, "QQQ": {"pcr_volume": 2}}, False)
