@@ -13,6 +13,7 @@ exactly the same files as the tail of a longer one with the same seed and end da
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import re
@@ -44,7 +45,6 @@ TIER1_TICKERS = frozenset({"SPY", "QQQ", "IWM"})
 # Random paths start here and run outward, so every lake passes through the same levels.
 _ANCHOR_DAY = date(2026, 4, 30)
 _GPR_FIRST_MONTH = date(2020, 1, 1)
-_GPR_REAL_FIRST = date(2024, 5, 1)
 _GPR_ENRICHED = ("gpr_mom_pct", "gpr_yoy_pct", "gpr_3m_ma", "gpr_percentile")
 _SYMBOL_RE = re.compile(r"[A-Z0-9]{1,6}")  # OCC option roots are at most 6 characters
 
@@ -169,8 +169,8 @@ def _sessions(start: date, end: date) -> list[date]:
 
 def trading_days_ending(end: date, days: int) -> list[date]:
     """The last ``days`` NYSE sessions on or before ``end``, oldest first."""
-    if days < 1:
-        raise ValueError(f"days must be >= 1, got {days}")
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValueError(f"days must be an integer >= 1, got {days!r}")
     span = days * 7 // 5 + 20  # calendar days that hold `days` sessions, with holidays to spare
     while True:
         found = _sessions(end - timedelta(days=span), end)
@@ -259,18 +259,19 @@ class _Market:
     def month_value(self, series: str, month: int) -> float:
         return float(self.monthly[series][month - self.first_month])
 
+    def month_open_spot(self, ticker: str, day: date) -> float:
+        """Spot on the month's first session: strike increments are reset monthly."""
+        return float(self.spot[ticker][bisect.bisect_left(self.sessions, day.replace(day=1))])
+
 
 def _profile(ticker: str) -> _Profile:
     return _PROFILES.get(ticker, _GENERIC_PROFILE)
 
 
-def _long_vol(profile: _Profile) -> float:
-    return profile.vol * 1.05
-
-
 def _atm_term(profile: _Profile, short: float | np.ndarray, t: np.ndarray) -> np.ndarray:
-    """ATM vol by maturity: the short end relaxes toward the long-run level."""
-    long = _long_vol(profile)
+    """ATM vol by maturity: the short end relaxes toward a long-run level a little above the
+    profile's, so calm markets show an upward-sloping term structure and stressed ones invert."""
+    long = profile.vol * 1.05
     return long + (short - long) * np.exp(-t / 0.3)
 
 
@@ -335,7 +336,7 @@ def _monthly_series(seed: int, sessions: list[date]) -> tuple[int, dict[str, np.
             _rng(seed, "fedfunds", "forward").random(n - fed_anchor - 1),
         ]
     )
-    steps = np.where(u < 0.12, -0.25, np.where(u > 0.90, 0.25, 0.0))
+    steps = np.where(u < 0.07, -0.25, np.where(u > 0.95, 0.25, 0.0))
     target = np.cumsum(steps)
     fed_noise = 0.01 * _outward_normals(seed, "fedfunds-noise", fed_anchor, n)
     fed = np.clip(3.64 + target - target[fed_anchor] + fed_noise - fed_noise[fed_anchor], 0.05, 6.5)
@@ -360,10 +361,13 @@ def _norm_cdf(x: np.ndarray) -> np.ndarray:
 
 
 def _strike_step(spot: float) -> float:
-    """The 1-2-2.5-5 increment closest (in log terms) to 0.15% of spot: SPY 1, IWM 0.5."""
+    """The 1-2-2.5-5 increment closest (in log terms) to 0.13% of spot (SPY ~700: 1).
+
+    Strikes are counted in these steps, so a chain keeps about the same size as spot drifts.
+    """
     candidates = np.array([1.0, 2.0, 2.5, 5.0])[None, :] * 10.0 ** np.arange(-2, 4)[:, None]
     candidates = candidates.ravel()
-    return float(candidates[np.argmin(np.abs(np.log(candidates / (spot * 0.0015))))])
+    return float(candidates[np.argmin(np.abs(np.log(candidates / (spot * 0.0013))))])
 
 
 def _strike_units(spot: float, step: float) -> np.ndarray:
@@ -421,7 +425,7 @@ def _option_table(
 
     dte_e = (expiries - np.datetime64(day, "D")).astype(np.int64)
     t_e = dte_e / 365.0
-    step = _strike_step(p.spot)
+    step = _strike_step(market.month_open_spot(ticker, day))
     units = _strike_units(spot, step)
     strikes_u = np.round(units * step, 4)
 
@@ -472,15 +476,16 @@ def _option_table(
     last_price = np.round(np.maximum(mid + (ask - bid) * 0.5 * rng.uniform(-1, 1, n), 0.01), 2)
 
     # Activity concentrates near the money and in short-dated and monthly expiries.
-    spread_m = 0.02 + 0.10 * sqrt_t
-    is_monthly = monthly[e_idx]
-    side = np.where(is_put == (p.factor == "equity"), 1.25, 1.0)  # puts lead on equity ETFs
-    activity = p.volume * _REGIME_VOLUME[regime] * side * np.where(is_monthly, 1.6, 1.0)
+    # Lognormal noise factors have mean 1 (exp(s*N - s^2/2)).
+    reach = 0.02 + 0.10 * sqrt_t  # how far from the money trading spreads at this maturity
+    leading_side = is_put if p.factor == "equity" else ~is_put  # puts lead on equity ETFs
+    activity = p.volume * _REGIME_VOLUME[regime] * np.where(leading_side, 1.25, 1.0)
+    activity = activity * np.where(monthly[e_idx], 1.6, 1.0)
     vol_decay = 0.75 * np.exp(-dte / 21.0) + 0.25 * np.exp(-dte / 150.0)
-    volume_lambda = activity * np.exp(-moneyness_ratio / spread_m) * vol_decay
+    volume_lambda = activity * np.exp(-moneyness_ratio / reach) * vol_decay
     volume = rng.poisson(volume_lambda * np.exp(0.8 * rng.standard_normal(n) - 0.32))
     oi_decay = 0.4 * np.exp(-dte / 60.0) + 0.6 * np.exp(-dte / 400.0)
-    oi_lambda = 6.0 * activity * np.exp(-moneyness_ratio / (1.5 * spread_m)) * oi_decay
+    oi_lambda = 6.0 * activity * np.exp(-moneyness_ratio / (1.5 * reach)) * oi_decay
     open_interest = rng.poisson(oi_lambda * np.exp(0.6 * rng.standard_normal(n) - 0.18))
 
     valid_quote = (ask > 0.0) & (bid >= 0.0) & (ask >= bid)
@@ -623,7 +628,7 @@ def _gpr_frame(seed: int, last_month: date) -> pd.DataFrame:
     def walk(start: float, shocks: np.ndarray) -> np.ndarray:
         out, level = np.empty(shocks.size), math.log(start)
         for j, shock in enumerate(shocks):
-            level = math.log(115.0) + 0.75 * (level - math.log(115.0)) + 0.2 * shock
+            level = math.log(115.0) + 0.75 * (level - math.log(115.0)) + 0.15 * shock
             out[j] = level
         return np.round(np.clip(np.exp(out), 60.0, 400.0), 2)
 
@@ -631,33 +636,35 @@ def _gpr_frame(seed: int, last_month: date) -> pd.DataFrame:
     before = walk(gpr[0], _rng(seed, "gpr", "back").standard_normal(n_before))[::-1]
     after = walk(gpr[-1], _rng(seed, "gpr", "forward").standard_normal(n_after))
 
-    # Other numeric columns follow gpr by their least-squares fit on the real months, plus noise.
+    # Other numeric columns follow gpr through a log-log least-squares fit on the real months,
+    # plus their residual noise; the offset keeps the all-but-zero country shares defined.
     numeric = [
         c
         for c in real.columns
         if c not in ("date", "gpr", *_GPR_ENRICHED) and pd.api.types.is_numeric_dtype(real[c])
     ]
-    design = np.column_stack([np.ones(gpr.size), gpr])
+    offset = 0.01
+    design = np.column_stack([np.ones(gpr.size), np.log(gpr)])
     targets = real[numeric].to_numpy(dtype=float)
-    coef, *_ = np.linalg.lstsq(design, targets, rcond=None)
-    resid_sd = (targets - design @ coef).std(axis=0)
+    log_targets = np.log(targets + offset)
+    coef, *_ = np.linalg.lstsq(design, log_targets, rcond=None)
+    resid_sd = (log_targets - design @ coef).std(axis=0)
+    counts = (targets == np.round(targets)).all(axis=0)  # article counts stay whole numbers
 
     def synthetic(levels: np.ndarray, direction: str) -> pd.DataFrame:
         noise = _rng(seed, "gpr-columns", direction).standard_normal((levels.size, len(numeric)))
-        values = np.column_stack([np.ones(levels.size), levels]) @ coef + noise * resid_sd
-        frame = pd.DataFrame(np.round(np.maximum(values, 0.0), 2), columns=numeric)
-        frame.insert(0, "gpr", levels)
-        return frame
+        fitted = np.column_stack([np.ones(levels.size), np.log(levels)]) @ coef
+        values = np.maximum(np.exp(fitted + noise * resid_sd) - offset, 0.0)
+        values = np.where(counts, np.round(values), np.round(values, 2))
+        return pd.DataFrame({"gpr": levels, **dict(zip(numeric, values.T, strict=True))})
 
     parts = [synthetic(before, "back"), real, synthetic(after, "forward")]
     frame = pd.concat(parts, ignore_index=True)
-    frame["is_synthetic"] = np.repeat([True, False, True], [n_before, len(real), n_after])
-    frame["date"] = pd.to_datetime([_month_start(m) for m in range(first, first + len(frame))])
-    for column in real.columns:
-        if pd.api.types.is_integer_dtype(real[column]):
-            frame[column] = frame[column].round()
-        frame[column] = frame[column].astype(real[column].dtype)
-    frame = frame[[*real.columns, "is_synthetic"]]
+    frame = frame.assign(
+        date=pd.to_datetime([_month_start(m) for m in range(first, first + len(frame))]),
+        is_synthetic=np.repeat([True, False, True], [n_before, len(real), n_after]),
+    )
+    frame = frame.astype(real.dtypes.to_dict())[[*real.columns, "is_synthetic"]].copy()
 
     levels = frame["gpr"].to_numpy()
     synthetic_rows = frame["is_synthetic"].to_numpy()
@@ -707,8 +714,6 @@ def _write_atomic(table: pa.Table, path: Path, metadata: dict[str, str]) -> int:
 
 
 def _validate(days: int, seed: int, tickers: Sequence[str], end_date: date) -> tuple[str, ...]:
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise ValueError(f"days must be an integer >= 1, got {days!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if isinstance(tickers, str):
@@ -723,7 +728,7 @@ def _validate(days: int, seed: int, tickers: Sequence[str], end_date: date) -> t
             )
     if len(set(symbols)) != len(symbols):
         raise ValueError(f"tickers has duplicates: {symbols}")
-    if not isinstance(end_date, date) or end_date < _GPR_FIRST_MONTH:
+    if type(end_date) is not date or end_date < _GPR_FIRST_MONTH:
         raise ValueError(f"end_date must be a date on or after 2020-01-01, got {end_date!r}")
     return symbols
 
@@ -748,13 +753,15 @@ def generate_lake(
     root = Path(root)
     trading_days = trading_days_ending(end_date, days)
 
-    # The market paths must reach the anchor day and two sessions before the first lake day
-    # (macro rows look back a session and report its change); expiries need a year ahead.
+    # The market paths must reach the anchor day, the first lake day's month opening (strike
+    # increments) and two sessions before that day (macro rows report a session's change).
     history = _sessions(
-        min(trading_days[0], _ANCHOR_DAY) - timedelta(days=10), max(trading_days[-1], _ANCHOR_DAY)
+        min(trading_days[0].replace(day=1), _ANCHOR_DAY) - timedelta(days=10),
+        max(trading_days[-1], _ANCHOR_DAY),
     )
     anchor = next(i for i, d in enumerate(history) if d >= _ANCHOR_DAY)
-    start = min(history.index(trading_days[0]) - 2, anchor)
+    month_open = next(i for i, d in enumerate(history) if d >= trading_days[0].replace(day=1))
+    start = min(history.index(trading_days[0]) - 2, month_open, anchor)
     macro_sources = {source for *_, source, _ in _DAILY_MACRO.values()}
     market = _build_market(seed, history[start:], sorted(set(symbols) | macro_sources))
     session_set = frozenset(_sessions(trading_days[0], trading_days[-1] + timedelta(days=380)))

@@ -17,29 +17,53 @@ from silver_assets.query.routing import macro_anchor, macro_symbol_for
 
 SOURCE_CHANNEL = "silver.dagster_snapshot"
 
+# Which Silver dataset (and so which anchor and partitions) each family is computed from.
+FAMILY_DATASET: dict[str, str] = {
+    "put_call_ratio": "options",
+    "options_analysis": "options",
+    "liquidity_analysis": "options",
+    "pricing_spread": "options",
+    "macro_analysis": "macro",
+    "geopolitical_analysis": "gpr",
+}
+
 
 @dataclass
 class FamilyAnswer:
-    """What one family answers for one ticker (or for no ticker, for GPR)."""
+    """What one family answers for one ticker (or for no ticker, for GPR).
+
+    Every value has a preferred anchor and an observation date. Extra anchors (contract
+    symbols) are tied to a value, so dropping a value drops the anchors only it needed.
+    """
 
     family: str
     ticker: str
     values: dict[str, Any] = field(default_factory=dict)
-    anchors: list[str] = field(default_factory=list)
     preferred: dict[str, str] = field(default_factory=dict)
-    observed_at: dict[str, str] = field(default_factory=dict)
+    observed_at: dict[str, str | None] = field(default_factory=dict)
     legacy_aliases: dict[str, list[str]] = field(default_factory=dict)
+    extra_anchors: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, key: str, value: Any, anchor: str, observed: Any) -> None:
         self.values[key] = value
         self.preferred[key] = anchor
         self.observed_at[key] = _iso(observed)
-        if anchor not in self.anchors:
-            self.anchors.append(anchor)
 
-    def add_anchor(self, anchor: str | None) -> None:
-        if anchor and anchor not in self.anchors:
-            self.anchors.append(anchor)
+    def add_anchor(self, anchor: str | None, tied_to: str) -> None:
+        if anchor:
+            self.extra_anchors.append((anchor, tied_to))
+
+    @property
+    def anchors(self) -> list[str]:
+        """Every lineage anchor of the values still in the answer, without repeats."""
+        found = [self.preferred[key] for key in self.values]
+        found += [anchor for anchor, key in self.extra_anchors if key in self.values]
+        return list(dict.fromkeys(found))
+
+    def drop(self, keys: set[str]) -> None:
+        for key in keys:
+            for mapping in (self.values, self.preferred, self.observed_at, self.legacy_aliases):
+                mapping.pop(key, None)
 
 
 def _iso(value: Any) -> str | None:
@@ -88,14 +112,14 @@ def options_analysis(
         )
         answer.add("iv_rank_lookback_days", row["iv_rank_lookback_days"], rank_anchor, atm_day)
         answer.add("data_freshness", _iso(atm_day), rank_anchor, atm_day)
-        answer.add_anchor(row.get("atm_contract_symbol"))
+        answer.add_anchor(row.get("atm_contract_symbol"), "latest_atm_iv")
     if skew_day is not None:
         skew_anchor = f"IVSKEW_{ticker}_{_iso(skew_day)}"
         answer.add("latest_iv_skew", _num(row["latest_iv_skew"]), skew_anchor, skew_day)
         answer.add("latest_otm_put_iv", _num(row["otm_put_iv"]), skew_anchor, skew_day)
         answer.add("latest_otm_call_iv", _num(row["otm_call_iv"]), skew_anchor, skew_day)
-        answer.add_anchor(row.get("put_wing_contract_symbol"))
-        answer.add_anchor(row.get("call_wing_contract_symbol"))
+        answer.add_anchor(row.get("put_wing_contract_symbol"), "latest_otm_put_iv")
+        answer.add_anchor(row.get("call_wing_contract_symbol"), "latest_otm_call_iv")
     return answer
 
 

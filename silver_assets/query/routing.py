@@ -198,6 +198,14 @@ def macro_anchor(ticker: str, index: str | None, obs_date: date) -> str:
     return f"MACRO_{middle}_{obs_date.isoformat()}"
 
 
+def prefixed_key(ticker: str, key: str, multi_ticker: bool) -> str:
+    """The payload key of one ticker's value: prefixed with ``"{ticker}_"`` in multi-ticker
+    requests unless it already is; keys of non-ticker values (ticker ``""``) never change."""
+    if ticker and multi_ticker and not key.startswith(f"{ticker}_"):
+        return f"{ticker}_{key}"
+    return key
+
+
 def prefix_value_keys(
     values_by_ticker: Mapping[str, Mapping[str, Any]], multi_ticker: bool
 ) -> dict[str, Any]:
@@ -209,11 +217,8 @@ def prefix_value_keys(
     """
     flat: dict[str, Any] = {}
     for ticker, values in values_by_ticker.items():
-        prefix = f"{ticker}_"
         for key, value in values.items():
-            out = key
-            if ticker and multi_ticker and not key.startswith(prefix):
-                out = prefix + key
+            out = prefixed_key(ticker, key, multi_ticker)
             if out in flat:
                 raise ValueError(f"value key {out!r} from ticker {ticker!r} is already taken")
             flat[out] = value

@@ -1,0 +1,305 @@
+"""Answer a ``MetadataExtraction`` from materialized snapshots (SPEC §4), without Dagster.
+
+No Silver Parquet is scanned and no SQL runs here: the answer reads the snapshot file of the
+anchor's partition (or the latest one before it, reported as stale), picks each ticker's row and
+turns it into values, lineage anchors and citations with the family builders. The active window
+is applied to each value's observation date; a value older than the window is reported missing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import pyarrow.parquet as pq
+from pydantic import ValidationError
+
+from silver_assets.anchors import resolve_anchor
+from silver_assets.audit import AuditLog
+from silver_assets.metrics.families import BUILDERS, FAMILY_DATASET, FamilyAnswer
+from silver_assets.query.citations import (
+    PROVENANCE_FIELDS,
+    citation_anchor_map,
+    citation_entries,
+)
+from silver_assets.query.models import (
+    MetadataExtraction,
+    TimePredicate,
+    parse_request,
+    parse_time_predicates,
+)
+from silver_assets.query.routing import (
+    macro_symbol_for,
+    normalize_tickers,
+    prefix_value_keys,
+    route_metrics,
+    unsupported_metrics_message,
+)
+from silver_assets.query.time_windows import ActiveWindow, compile_window, in_window
+from silver_assets.settings import Settings
+from silver_assets.snapshots import SnapshotStore
+
+PER_TICKER_FAMILIES = frozenset(FAMILY_DATASET) - {"geopolitical_analysis"}
+
+
+class InvalidRequest(ValueError):
+    """The request or its time predicates do not fit the contract; the message says how."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The snapshot a family is answered from."""
+
+    family: str
+    wanted: str
+    used: str | None
+    rows: Mapping[str, Mapping[str, Any]]
+
+    @property
+    def stale(self) -> bool:
+        return self.used is not None and self.used != self.wanted
+
+
+@lru_cache(maxsize=512)
+def _rows_by_symbol(path: str, mtime_ns: int, size: int) -> Mapping[str, Mapping[str, Any]]:
+    # Keyed by the file's stat, so a rewritten snapshot is re-read and an unchanged one is not.
+    return {row.get("symbol") or "": row for row in pq.read_table(path).to_pylist()}
+
+
+def load_snapshot(store: SnapshotStore, family: str, wanted: str) -> Snapshot:
+    """The snapshot of ``wanted``, else the latest materialized partition before it."""
+    used = wanted
+    path = store.path(family, wanted)
+    if not path.exists():
+        earlier = [key for key in store.partitions(family) if key < wanted]
+        if not earlier:
+            return Snapshot(family, wanted, None, {})
+        used = earlier[-1]
+        path = store.path(family, used)
+    stat = os.stat(path)
+    return Snapshot(
+        family, wanted, used, _rows_by_symbol(str(path), stat.st_mtime_ns, stat.st_size)
+    )
+
+
+def _validated(
+    request: Any, time_predicates: Any
+) -> tuple[MetadataExtraction, dict[str, TimePredicate]]:
+    try:
+        return parse_request(request), parse_time_predicates(time_predicates)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc'])) or 'request'}: {err['msg']}" for err in exc.errors()
+        )
+        raise InvalidRequest(f"invalid MetadataExtraction: {problems}") from exc
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequest(str(exc)) from exc
+
+
+def answer_query(
+    settings: Settings,
+    request: MetadataExtraction | Mapping[str, Any],
+    time_predicates: Mapping[str, Any] | None = None,
+    as_of: date | None = None,
+) -> dict[str, Any]:
+    """The JSON-serialisable payload of SPEC §4 for one request.
+
+    Raises :class:`InvalidRequest` for a malformed request; every other problem is reported in
+    ``status`` and the audit log, never raised.
+    """
+    began = time.perf_counter()
+    audit = AuditLog(settings.audit_root)
+    try:
+        parsed, predicates = _validated(request, time_predicates)
+    except InvalidRequest as exc:
+        audit.write("EXECUTION_ERROR", stage="validation", error=str(exc))
+        raise
+    routing = route_metrics(parsed.metrics)
+    tickers, dropped = normalize_tickers(parsed.tickers, settings.max_tickers)
+    audit.write(
+        "START_QUERY",
+        tickers=tickers,
+        metrics=parsed.metrics,
+        time_window=parsed.time_window,
+        as_of=as_of,
+    )
+    for routed in routing.routed:
+        if routed.how == "fuzzy":
+            audit.write("FUZZY_MATCH", requested=routed.requested, matched=routed.canonical)
+    if routing.unsupported:
+        audit.write("UNSUPPORTED_METRICS", metrics=list(routing.unsupported))
+    if dropped:
+        audit.write("TICKER_CAP", cap=settings.max_tickers, kept=tickers, dropped=dropped)
+
+    status: dict[str, Any] = {
+        "error": None,
+        "unsupported_metrics": list(routing.unsupported),
+        "unsupported_metrics_message": unsupported_metrics_message(routing.unsupported),
+        "routed_metrics": {r.requested: r.canonical for r in routing.routed},
+        "dropped_tickers": dropped,
+        "freshness": {},
+        "windows": {},
+        "missing": [],
+        "errors": [],
+    }
+    payload: dict[str, Any] = {
+        "request": {
+            "tickers": tickers,
+            "metrics": list(parsed.metrics),
+            "time_window": parsed.effective_time_window,
+            "as_of": as_of.isoformat() if as_of else None,
+        },
+        "values": {},
+        "values_by_ticker": {},
+        "lineage_anchors": [],
+        "citation_contract": {},
+        "citation_anchor_map": {},
+        "status": status,
+    }
+    families = routing.families
+    if not families:
+        status["error"] = "NO_SUPPORTED_METRICS"
+    elif not tickers and any(f in PER_TICKER_FAMILIES for f in families):
+        status["error"] = "NO_TICKERS"
+        families = tuple(f for f in families if f not in PER_TICKER_FAMILIES)
+
+    requested = frozenset(r.canonical for r in routing.routed)
+    multi = len(tickers) > 1
+    answers: list[tuple[FamilyAnswer, dict[str, Any]]] = []
+    for family in families:
+        try:
+            answers += _answer_family(
+                family, tickers, requested, parsed, predicates, as_of, settings, audit, status
+            )
+        except Exception as exc:  # one family's failure must not sink the others
+            audit.write("EXECUTION_ERROR", handler=family, error=f"{type(exc).__name__}: {exc}")
+            status["errors"].append({"family": family, "error": f"{type(exc).__name__}: {exc}"})
+
+    by_ticker: dict[str, dict[str, Any]] = {}
+    for answer, provenance in answers:
+        by_ticker.setdefault(answer.ticker, {}).update(answer.values)
+        payload["citation_contract"].update(citation_entries(answer, provenance, multi))
+        payload["lineage_anchors"] += [
+            a for a in answer.anchors if a not in payload["lineage_anchors"]
+        ]
+    payload["values"] = prefix_value_keys(by_ticker, multi)
+    payload["values_by_ticker"] = {t: v for t, v in by_ticker.items() if t}
+    payload["citation_anchor_map"] = citation_anchor_map(payload["citation_contract"])
+    latency_ms = round((time.perf_counter() - began) * 1000, 3)
+    payload["latency_ms"] = latency_ms
+    audit.write(
+        "FINISH_QUERY",
+        latency_ms=latency_ms,
+        anchors_found=len(payload["lineage_anchors"]),
+        values=len(payload["values"]),
+        error=status["error"],
+    )
+    return payload
+
+
+def _anchor_for(
+    dataset: str,
+    predicate: TimePredicate | None,
+    as_of: date | None,
+    settings: Settings,
+    audit: AuditLog,
+) -> tuple[date, str]:
+    if as_of is not None:
+        return as_of, "as_of"
+    if predicate is not None and predicate.end_date is not None:
+        return predicate.end_date, "predicate"
+    anchor = resolve_anchor(dataset, settings.state_path)
+    if anchor.is_fallback:
+        audit.write("ANCHOR_FALLBACK", dataset=dataset, reason=anchor.fallback_reason)
+        return anchor.date, "fallback_today"
+    return anchor.date, "state"
+
+
+def _answer_family(
+    family: str,
+    tickers: list[str],
+    requested: frozenset[str],
+    request: MetadataExtraction,
+    predicates: dict[str, TimePredicate],
+    as_of: date | None,
+    settings: Settings,
+    audit: AuditLog,
+    status: dict[str, Any],
+) -> list[tuple[FamilyAnswer, dict[str, Any]]]:
+    dataset = FAMILY_DATASET[family]
+    predicate = predicates.get(dataset)
+    anchor, anchor_source = _anchor_for(dataset, predicate, as_of, settings, audit)
+    window = compile_window(dataset, anchor, request, predicate)
+    wanted = (anchor.replace(day=1) if dataset == "gpr" else window.end).isoformat()
+    snapshot = load_snapshot(SnapshotStore(settings.snapshot_root), family, wanted)
+    status["windows"][dataset] = {
+        "start": window.start.isoformat(),
+        "end": window.end.isoformat(),
+        "window_days": window.window_days,
+        "mode": window.mode,
+    }
+    status["freshness"][family] = {
+        "dataset": dataset,
+        "anchor_source": anchor_source,
+        "wanted_anchor": wanted,
+        "used_partition": snapshot.used,
+        "stale": snapshot.stale,
+    }
+    if snapshot.stale:
+        audit.write("STALE_SNAPSHOT", handler=family, wanted=wanted, used=snapshot.used)
+    answers = []
+    for ticker in tickers if family in PER_TICKER_FAMILIES else [""]:
+        audit.write(
+            "SQL_RANGE",
+            handler=family,
+            ticker=ticker or "-",
+            mode=window.mode,
+            start=window.start,
+            end=window.end,
+            window_days=window.window_days,
+            partition=snapshot.used,
+        )
+        answer = _ticker_answer(family, ticker, requested, snapshot, window, status)
+        if answer is not None:
+            row = snapshot.rows[_row_symbol(family, ticker)]
+            answers.append((answer, {field: row.get(field) for field in PROVENANCE_FIELDS}))
+    return answers
+
+
+def _row_symbol(family: str, ticker: str) -> str:
+    return macro_symbol_for(ticker)[0] if family == "macro_analysis" else ticker
+
+
+def _ticker_answer(
+    family: str,
+    ticker: str,
+    requested: frozenset[str],
+    snapshot: Snapshot,
+    window: ActiveWindow,
+    status: dict[str, Any],
+) -> FamilyAnswer | None:
+    def missing(reason: str) -> None:
+        status["missing"].append({"family": family, "ticker": ticker or None, "reason": reason})
+
+    if snapshot.used is None:
+        missing(f"NO_SNAPSHOT: no {family} partition materialized at or before {snapshot.wanted}")
+        return None
+    row = snapshot.rows.get(_row_symbol(family, ticker))
+    if row is None:
+        missing(f"NO_ROW: {snapshot.used} snapshot has no row for {_row_symbol(family, ticker)}")
+        return None
+    answer = BUILDERS[family](row, ticker, requested)
+    stale_keys = {
+        key
+        for key, observed in answer.observed_at.items()
+        if observed is None or not in_window(date.fromisoformat(observed), window)
+    }
+    if stale_keys:
+        answer.drop(stale_keys)
+        missing(f"OUTSIDE_WINDOW: {', '.join(sorted(stale_keys))} observed before {window.start}")
+    return answer if answer.values else None

@@ -1,0 +1,42 @@
+"""The citation contract (seed §4.1 plus Dagster provenance), one builder for every family."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from silver_assets.metrics.families import SOURCE_CHANNEL, FamilyAnswer
+from silver_assets.query.routing import prefixed_key
+
+PROVENANCE_FIELDS = ("asset_key", "partition_key", "run_id", "source_data_version")
+
+
+def citation_entries(
+    answer: FamilyAnswer, provenance: dict[str, Any], multi_ticker: bool
+) -> dict[str, dict[str, Any]]:
+    """``{payload value key: contract}`` for every value of one family answer.
+
+    A contract names the preferred anchor, every audit anchor of the answer, the legacy key
+    aliases, when the value was observed, the channel, and the Dagster materialization it came
+    from (asset, partition, run id, source data version).
+    """
+    entries = {}
+    for key in answer.values:
+        out = prefixed_key(answer.ticker, key, multi_ticker)
+        entries[out] = {
+            "preferred_anchor": answer.preferred[key],
+            "audit_lineage_anchors": list(answer.anchors),
+            "legacy_aliases": [
+                prefixed_key(answer.ticker, alias, multi_ticker)
+                for alias in answer.legacy_aliases.get(key, [])
+            ],
+            "observed_at": answer.observed_at[key],
+            "source_channel": SOURCE_CHANNEL,
+            "family": answer.family,
+            **{field: provenance.get(field) for field in PROVENANCE_FIELDS},
+        }
+    return entries
+
+
+def citation_anchor_map(contract: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The flat ``{value key: preferred anchor}`` compatibility shim."""
+    return {key: entry["preferred_anchor"] for key, entry in contract.items()}
