@@ -1,47 +1,46 @@
-"""The ``silver-assets`` command line: demo lake, materializations, queries, benchmark."""
+"""The ``silver-assets`` command line: demo lake, materializations, queries, the demo, the bench.
+
+argparse (not click/typer) because the documented flags take several values after one flag:
+``--tickers SPY QQQ`` and ``--days 21 63 252``.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import sys
 import time
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated
-
-import typer
 
 from silver_assets.settings import PROJECT_ROOT, Settings
 
-app = typer.Typer(
-    help="silver-assets: Dagster snapshots of Silver option, macro and GPR metrics.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-lake_app = typer.Typer(help="Build a demo Silver lake.", no_args_is_help=True)
-app.add_typer(lake_app, name="lake")
-
 DATASETS = ("options", "macro", "gpr")
+SAMPLE_REQUEST = {
+    "tickers": ["SPY", "QQQ"],
+    "metrics": ["Put/Call Ratio", "IV Skew", "Options Liquidity", "Price", "GPR Index"],
+    "time_window": "past_week",
+}
 
 
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
 
 
-def _parse_date(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
+def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        _fail(f"{flag} expects a date as YYYY-MM-DD, got {value!r}")
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
 
 
 def _settings() -> Settings:
     try:
         return Settings.from_env()
     except ValueError as exc:
-        _fail(str(exc))
+        raise CliError(str(exc)) from exc
 
 
 def _instance():
@@ -52,116 +51,221 @@ def _instance():
     return dg.DagsterInstance.get()
 
 
-@lake_app.command("generate")
-def lake_generate(
-    root: Annotated[Path | None, typer.Option(help="Lake root (default SILVER_LAKE_ROOT)")] = None,
-    days: Annotated[int, typer.Option(min=1, help="Trading days to generate")] = 21,
-    seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes")] = 7,
-    tickers: Annotated[list[str] | None, typer.Option(help="Tickers (repeat the flag)")] = None,
-    end_date: Annotated[str | None, typer.Option(help="Last day (default 2026-04-30)")] = None,
-    state_path: Annotated[
-        Path | None, typer.Option(help="State file to write (default SILVER_STATE_PATH)")
-    ] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
-) -> None:
-    """Generate a SYNTHETIC demo lake (real GPR and macro reference figures where they exist)."""
+# ------------------------------------------------------------------------------- lake generate
+
+
+def cmd_lake_generate(args: argparse.Namespace) -> int:
     from silver_assets.lake import generator
 
     settings = _settings()
     options = {}
-    if tickers:
-        options["tickers"] = tuple(tickers)
-    end = _parse_date(end_date, "--end-date")
-    if end is not None:
-        options["end_date"] = end
+    if args.tickers:
+        options["tickers"] = tuple(args.tickers)
+    if args.end_date:
+        options["end_date"] = args.end_date
     try:
         summary = generator.generate_lake(
-            root or settings.lake_root,
-            days=days,
-            seed=seed,
-            state_path=state_path or settings.state_path,
-            progress=progress,
+            args.root or settings.lake_root,
+            days=args.days,
+            seed=args.seed,
+            state_path=args.state_path or settings.state_path,
+            progress=not args.no_progress,
             **options,
         )
     except ValueError as exc:
-        _fail(str(exc))
-    typer.echo(
-        f"synthetic lake: {summary.root} | {len(summary.trading_days)} trading days "
-        f"{summary.trading_days[0]}..{summary.trading_days[-1]} | {summary.option_files} option "
-        f"files, {summary.option_rows:,} contracts | {summary.bytes_written / 1e6:.1f} MB | "
+        raise CliError(str(exc)) from exc
+    print(
+        f"SYNTHETIC demo lake at {summary.root}: {len(summary.trading_days)} trading days "
+        f"{summary.trading_days[0]}..{summary.trading_days[-1]}, {summary.option_files} option "
+        f"files, {summary.option_rows:,} contracts, {summary.bytes_written / 1e6:.1f} MB, "
         f"{summary.seconds:.1f}s"
     )
+    return 0
 
 
-def _keys_for(
-    dataset: str, settings: Settings, anchor: date | None, start: date | None, end: date | None
+# --------------------------------------------------------------------------------- materialize
+
+
+def partition_keys_for(
+    dataset: str,
+    settings: Settings,
+    anchor: date | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    history: bool = False,
 ) -> list[str]:
+    """The anchors a ``materialize`` call targets for one dataset."""
     from silver_assets.partitions import anchor_keys, lake_dates
 
-    if anchor is not None:
-        return anchor_keys(dataset, settings, anchor=anchor)
     if start is not None and end is not None:
         lo = start.replace(day=1) if dataset == "gpr" else start
         keys = [d.isoformat() for d in lake_dates(dataset, settings) if lo <= d <= end]
         if not keys:
-            _fail(f"the lake has no {dataset} dates between {start} and {end}")
+            raise CliError(f"the lake has no {dataset} dates between {start} and {end}")
         return keys
-    return anchor_keys(dataset, settings)
+    return anchor_keys(dataset, settings, history=history, anchor=anchor)
 
 
-@app.command()
-def materialize(
-    anchor: Annotated[str | None, typer.Option(help="One anchor date YYYY-MM-DD")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="First anchor date")] = None,
-    to: Annotated[str | None, typer.Option(help="Last anchor date")] = None,
-    all_: Annotated[
-        bool, typer.Option("--all", help="Every lake date up to the state file's anchors")
-    ] = False,
-    dataset: Annotated[
-        list[str] | None, typer.Option(help="Only these datasets: options, macro, gpr")
-    ] = None,
-) -> None:
-    """Materialize the metric snapshots on the instance in DAGSTER_HOME.
-
-    Without flags the state file's anchors are materialized. Each dataset runs as one
-    single-run backfill; the exit code is 1 when a run or a contract check fails.
-    """
+def materialize_datasets(
+    datasets: Sequence[str],
+    anchor: date | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    history: bool = False,
+) -> bool:
+    """Run each dataset's job once over its anchors; print progress; True when all succeed."""
     from silver_assets.automation.runs import run_dataset
     from silver_assets.definitions import defs
-    from silver_assets.partitions import anchor_keys
 
-    chosen = [a for a in (anchor is not None, from_ or to, all_) if a]
-    if len(chosen) > 1:
-        _fail("use only one of --anchor, --from/--to and --all")
-    if bool(from_) != bool(to):
-        _fail("--from and --to go together")
-    unknown = sorted(set(dataset or ()) - set(DATASETS))
-    if unknown:
-        _fail(f"unknown dataset(s) {', '.join(unknown)}; choose from {', '.join(DATASETS)}")
     settings = _settings()
-    one = _parse_date(anchor, "--anchor")
-    start, end = _parse_date(from_, "--from"), _parse_date(to, "--to")
-    if start and end and start > end:
-        _fail(f"--from {start} is after --to {end}")
     instance = _instance()
-    failed = False
-    for name in dataset or DATASETS:
-        if all_:
-            keys = anchor_keys(name, settings, history=True)
-        else:
-            keys = _keys_for(name, settings, one, start, end)
+    ok = True
+    for dataset in datasets:
+        keys = partition_keys_for(dataset, settings, anchor, start, end, history)
         began = time.perf_counter()
-        typer.echo(f"[{name}] materializing {len(keys)} anchor(s) {keys[0]}..{keys[-1]} ...")
-        run = run_dataset(defs, instance, name, keys)
-        status = "ok" if run.success else "FAILED"
-        checks = f" failed checks: {', '.join(run.failed_checks)}" if run.failed_checks else ""
-        typer.echo(
-            f"[{name}] {status} in {time.perf_counter() - began:.1f}s run {run.run_id}{checks}"
+        print(f"[{dataset}] materializing {len(keys)} anchor(s) {keys[0]}..{keys[-1]}", flush=True)
+        run = run_dataset(defs, instance, dataset, keys)
+        checks = f"; failed checks: {', '.join(run.failed_checks)}" if run.failed_checks else ""
+        print(
+            f"[{dataset}] {'ok' if run.success else 'FAILED'} in "
+            f"{time.perf_counter() - began:.1f}s (run {run.run_id}){checks}",
+            flush=True,
         )
-        failed |= not run.success
-    if failed:
-        raise typer.Exit(1)
+        ok &= run.success
+    return ok
+
+
+def cmd_materialize(args: argparse.Namespace) -> int:
+    if bool(args.from_) != bool(args.to):
+        raise CliError("--from and --to go together")
+    if args.from_ and args.from_ > args.to:
+        raise CliError(f"--from {args.from_} is after --to {args.to}")
+    ok = materialize_datasets(
+        args.dataset or DATASETS, args.anchor, args.from_, args.to, history=args.all
+    )
+    return 0 if ok else 1
+
+
+# ------------------------------------------------------------------------------------- query
+
+
+def _read_request(source: str) -> dict:
+    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"request {source} is not valid JSON: {exc}") from exc
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from silver_assets import InvalidRequest, SilverQueryResource
+
+    if args.request:
+        if args.tickers or args.metrics:
+            raise CliError("use either --request or --tickers/--metrics")
+        body = _read_request(args.request)
+        request = body.get("request", body) if isinstance(body, dict) else body
+        predicates = body.get("time_predicates") if isinstance(body, dict) else None
+    else:
+        if not args.tickers or not args.metrics:
+            raise CliError("give --tickers and --metrics, or --request FILE")
+        request = {"tickers": args.tickers, "metrics": args.metrics}
+        if args.time_window:
+            request["time_window"] = args.time_window
+        predicates = None
+    try:
+        payload = SilverQueryResource().query(request, predicates, as_of=args.as_of)
+    except InvalidRequest as exc:
+        raise CliError(str(exc)) from exc
+    print(json.dumps(payload, indent=2, default=str))
+    return 0
+
+
+# -------------------------------------------------------------------------------------- demo
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Build the demo lake, materialize everything, answer a sample query."""
+    from silver_assets import SilverQueryResource
+    from silver_assets.lake import generator
+
+    settings = _settings()
+    print(f"1/3 generating a SYNTHETIC {args.days}-day demo lake in {settings.lake_root}")
+    summary = generator.generate_lake(
+        settings.lake_root, days=args.days, seed=args.seed, state_path=settings.state_path
+    )
+    print(
+        f"    {summary.option_files} option files, {summary.option_rows:,} contracts, "
+        f"{summary.bytes_written / 1e6:.1f} MB in {summary.seconds:.1f}s"
+    )
+    print(f"2/3 materializing every anchor into {settings.snapshot_root}")
+    if not materialize_datasets(DATASETS, history=True):
+        print("materialization failed; see the run logs above", file=sys.stderr)
+        return 1
+    print(f"3/3 sample query: {json.dumps(SAMPLE_REQUEST)}")
+    payload = SilverQueryResource().query(SAMPLE_REQUEST)
+    shown = {k: payload[k] for k in ("values", "lineage_anchors", "status", "latency_ms")}
+    print(json.dumps(shown, indent=2, default=str))
+    first = next(iter(payload["citation_contract"].items()), None)
+    if first:
+        print(f"citation_contract[{first[0]!r}] = {json.dumps(first[1], default=str)}")
+    return 0
+
+
+# -------------------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="silver-assets",
+        description="Dagster snapshots of Silver option, macro and GPR metrics, cited for agents.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    lake = commands.add_parser("lake", help="build a demo Silver lake")
+    lake_commands = lake.add_subparsers(dest="lake_command", required=True)
+    gen = lake_commands.add_parser("generate", help="generate a SYNTHETIC demo lake")
+    gen.add_argument("--root", type=Path, help="lake root (default SILVER_LAKE_ROOT)")
+    gen.add_argument("--days", type=int, default=21, help="trading days (default 21)")
+    gen.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    gen.add_argument("--tickers", nargs="+", help="tickers (default SPY QQQ IWM GLD SLV)")
+    gen.add_argument("--end-date", type=_date, help="last day (default 2026-04-30)")
+    gen.add_argument("--state-path", type=Path, help="state file (default SILVER_STATE_PATH)")
+    gen.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    gen.set_defaults(func=cmd_lake_generate)
+
+    mat = commands.add_parser("materialize", help="materialize snapshots in DAGSTER_HOME")
+    which = mat.add_mutually_exclusive_group()
+    which.add_argument("--anchor", type=_date, help="one anchor date")
+    which.add_argument("--from", dest="from_", type=_date, help="first anchor date (with --to)")
+    which.add_argument("--all", action="store_true", help="every lake date up to the anchors")
+    mat.add_argument("--to", type=_date, help="last anchor date (with --from)")
+    mat.add_argument("--dataset", nargs="+", choices=DATASETS, help="only these datasets")
+    mat.set_defaults(func=cmd_materialize)
+
+    query = commands.add_parser("query", help="answer a MetadataExtraction as JSON")
+    query.add_argument("--tickers", nargs="+", help="tickers, e.g. SPY QQQ")
+    query.add_argument("--metrics", nargs="+", help='metric names, e.g. "Put/Call Ratio"')
+    query.add_argument("--time-window", help="today, yesterday, past_week, past_month, ...")
+    query.add_argument("--as-of", type=_date, help="answer as of this past date")
+    query.add_argument("--request", help="a MetadataExtraction JSON file, or - for stdin")
+    query.set_defaults(func=cmd_query)
+
+    demo = commands.add_parser("demo", help="demo lake + materialize everything + sample query")
+    demo.add_argument("--days", type=int, default=63, help="trading days (default 63)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
-    app()
+    sys.exit(main())

@@ -7,12 +7,27 @@ import dagster as dg
 from silver_assets.automation.jobs import DATASET_JOBS
 from silver_assets.checks.assets import CONTRACT_CHECKS
 from silver_assets.metrics.assets import METRIC_ASSETS
+from silver_assets.query.resource import SilverQueryResource
 from silver_assets.resources import default_resources
+from silver_assets.settings import Settings
 from silver_assets.sources.assets import SOURCES
 
-defs = dg.Definitions(
-    assets=[*SOURCES.values(), *METRIC_ASSETS],
-    asset_checks=CONTRACT_CHECKS,
-    jobs=list(DATASET_JOBS.values()),
-    resources=default_resources(),
-)
+
+def build_defs(settings: Settings | None = None) -> dg.Definitions:
+    """All definitions, wired to ``settings`` (by default read from the environment)."""
+    settings = settings or Settings.from_env()
+    query = SilverQueryResource(
+        snapshot_root=str(settings.snapshot_root),
+        state_path=str(settings.state_path),
+        audit_root=str(settings.audit_root),
+        max_tickers=settings.max_tickers,
+    )
+    return dg.Definitions(
+        assets=[*SOURCES.values(), *METRIC_ASSETS],
+        asset_checks=CONTRACT_CHECKS,
+        jobs=list(DATASET_JOBS.values()),
+        resources={**default_resources(settings), "silver_query": query},
+    )
+
+
+defs = build_defs()

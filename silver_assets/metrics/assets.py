@@ -6,19 +6,25 @@ set-based SQL of :mod:`silver_assets.metrics.sql`, and writes one snapshot file 
 the option families then read only those small daily rows, so a new anchor costs one day's scan.
 """
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 
 import dagster as dg
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from dagster_duckdb import DuckDBResource
 
 from silver_assets.lake import files
 from silver_assets.metrics import sql
+from silver_assets.metrics.compute import (
+    FAMILY_INPUTS,
+    gpr_family,
+    macro_family,
+    option_family,
+    reach_days,
+    with_versions,
+)
 from silver_assets.metrics.families import BUILDERS
-from silver_assets.metrics.liquidity import load_policy, market_impact_risk
 from silver_assets.metrics.plots import history_plot
 from silver_assets.partitions import (
     gpr_anchor_partitions,
@@ -75,14 +81,6 @@ def write_partitions(
         store.write(asset, day.isoformat(), part, run_id)
         counts[day.isoformat()] = part.num_rows
     return counts
-
-
-def _with_versions(table: pa.Table, column: str, version_of: dict) -> pa.Table:
-    """Add ``source_data_version`` looked up from each row's ``column`` value."""
-    values = [version_of.get(v) for v in table[column].to_pylist()]
-    if "source_data_version" in table.column_names:
-        table = table.drop_columns(["source_data_version"])
-    return table.append_column("source_data_version", pa.array(values, pa.string()))
 
 
 def values_markdown(family: str, table: pa.Table, anchor: date) -> str:
@@ -156,7 +154,7 @@ def options_daily_scan(
             loaded = sql.load_chains(con, paths, chunk[0], chunk[-1])
             day_versions = {day: versions.version_of_day(lake, "options", day) for day in chunk}
             for name, table in sql.daily_tables(con).items():
-                table = _with_versions(table, "snapshot_date", day_versions)
+                table = with_versions(table, "snapshot_date", day_versions)
                 counts = write_partitions(
                     store, name, table, chunk, "snapshot_date", context.run_id
                 )
@@ -179,59 +177,22 @@ def options_daily_scan(
 # --------------------------------------------------------------------------------------------
 
 
-def _daily_rows(store: SnapshotStore, asset: str, days: Sequence[date], reach: int) -> pa.Table:
-    return _empty(store.read_between(asset, days[0] - timedelta(days=reach), days[-1]))
+def _daily_inputs(
+    store: SnapshotStore, family: str, days: Sequence[date], settings: Settings
+) -> dict[str, pa.Table]:
+    """The stored daily rows a family needs for ``days``: only its lookback, never raw chains."""
+    return {
+        name: _empty(
+            store.read_between(name, days[0] - timedelta(days=reach_days(name, settings)), days[-1])
+        )
+        for name in FAMILY_INPUTS[family]
+    }
 
 
-def compute_put_call_ratio(
-    con, store: SnapshotStore, days: Sequence[date], settings: Settings
-) -> pa.Table:
-    daily = _daily_rows(store, "put_call_ratio_daily", days, sql.MAX_AGE_DAYS)
-    return sql.latest_as_of(con, daily, days)
-
-
-def compute_options_analysis(
-    con, store: SnapshotStore, days: Sequence[date], settings: Settings
-) -> pa.Table:
-    lookback_days = settings.iv_rank_lookback_days
-    atm = _daily_rows(store, "atm_iv_daily", days, lookback_days)
-    skew = _daily_rows(store, "iv_skew_daily", days, sql.MAX_AGE_DAYS)
-    ranks = sql.iv_rank_as_of(con, atm, days, lookback_days)
-    wings = sql.latest_as_of(con, skew, days)
-    return sql.join_rank_and_skew(con, ranks, wings, lookback_days)
-
-
-def compute_liquidity(
-    con, store: SnapshotStore, days: Sequence[date], settings: Settings
-) -> pa.Table:
-    table = sql.latest_as_of(
-        con, _daily_rows(store, "liquidity_daily", days, sql.MAX_AGE_DAYS), days
-    )
-    if table.num_rows == 0:
-        return table
-    policy = load_policy(settings.config_dir)
-    risk = [
-        market_impact_risk(r["symbol"], r["avg_spread_pct"], r["liquid_contracts"], policy)
-        for r in table.select(["symbol", "avg_spread_pct", "liquid_contracts"]).to_pylist()
-    ]
-    return table.append_column("market_impact_risk", pa.array(risk, pa.string()))
-
-
-def compute_pricing(
-    con, store: SnapshotStore, days: Sequence[date], settings: Settings
-) -> pa.Table:
-    return sql.latest_as_of(con, _daily_rows(store, "pricing_daily", days, sql.MAX_AGE_DAYS), days)
-
-
-FamilyCompute = Callable[
-    [duckdb.DuckDBPyConnection, SnapshotStore, Sequence[date], Settings], pa.Table
-]
-
-
-def _option_family(name: str, deps: list[str], description: str, compute: FamilyCompute):
+def _option_family(name: str, description: str):
     @dg.asset(
         name=name,
-        deps=deps,
+        deps=list(FAMILY_INPUTS[name]),
         partitions_def=options_anchor_partitions,
         backfill_policy=SINGLE_RUN,
         group_name="metric_families",
@@ -240,9 +201,10 @@ def _option_family(name: str, deps: list[str], description: str, compute: Family
     def _asset(
         context: dg.AssetExecutionContext, silver: SilverLakeResource, duckdb: DuckDBResource
     ) -> dg.MaterializeResult:
-        days, store = _days(context), silver.store
+        days, store, settings = _days(context), silver.store, silver.settings
+        daily = _daily_inputs(store, name, days, settings)
         with duckdb.get_connection() as con:
-            table = compute(sql.prepare(con), store, days, silver.settings)
+            table = option_family(sql.prepare(con), name, daily, days, settings)
         counts = write_partitions(store, name, table, days, "anchor_date", context.run_id)
         context.log.info(f"{name}: {len(days)} anchors, {sum(counts.values())} rows")
         return _family_result(name, table, days, counts)
@@ -252,52 +214,25 @@ def _option_family(name: str, deps: list[str], description: str, compute: Family
 
 put_call_ratio = _option_family(
     "put_call_ratio",
-    ["put_call_ratio_daily"],
     "Latest daily put/call ratio at or before the anchor (SPEC §3).",
-    compute_put_call_ratio,
 )
 options_analysis = _option_family(
     "options_analysis",
-    ["atm_iv_daily", "iv_skew_daily"],
     "ATM IV and its rank over IV_RANK_LOOKBACK_DAYS, and the latest OTM IV skew (SPEC §3).",
-    compute_options_analysis,
 )
 liquidity_analysis = _option_family(
     "liquidity_analysis",
-    ["liquidity_daily"],
     "Latest chain volume, open interest, liquid spread and count, market-impact risk.",
-    compute_liquidity,
 )
 pricing_spread = _option_family(
     "pricing_spread",
-    ["pricing_daily"],
     "Latest liquid DTE 7-45 average quotes and underlying price.",
-    compute_pricing,
 )
 
 
 # --------------------------------------------------------------------------------------------
 # Macro and GPR
 # --------------------------------------------------------------------------------------------
-
-
-def compute_macro(con, lake_root, days: Sequence[date]) -> pa.Table:
-    start = days[0] - timedelta(days=sql.MACRO_SEARCH_DAYS)
-    paths = files.files_between(lake_root, "macro", start, days[-1])
-    table = sql.macro_as_of(con, paths, days)
-    if table.num_rows == 0:
-        return table
-    retrievals = set(table["retrieval_date"].to_pylist())
-    version_of = {d: versions.version_of_day(lake_root, "macro", d) for d in retrievals}
-    return _with_versions(table, "retrieval_date", version_of)
-
-
-def compute_gpr(con, lake_root, months: Sequence[date]) -> pa.Table:
-    table = sql.gpr_as_of(con, files.gpr_file(lake_root), months)
-    if table.num_rows == 0:
-        return table
-    by_month = {date.fromisoformat(k): v for k, v in versions.gpr_month_versions(lake_root).items()}
-    return _with_versions(table, "gpr_month", by_month)
 
 
 @dg.asset(
@@ -312,8 +247,7 @@ def macro_analysis(
 ) -> dg.MaterializeResult:
     days = _days(context)
     with duckdb.get_connection() as con:
-        sql.prepare(con)
-        table = compute_macro(con, silver.settings.lake_root, days)
+        table = macro_family(sql.prepare(con), silver.settings, days)
     counts = write_partitions(
         silver.store, "macro_analysis", table, days, "anchor_date", context.run_id
     )
@@ -332,13 +266,12 @@ def geopolitical_analysis(
 ) -> dg.MaterializeResult:
     months = _days(context)
     with duckdb.get_connection() as con:
-        sql.prepare(con)
-        table = compute_gpr(con, silver.settings.lake_root, months)
+        table = gpr_family(sql.prepare(con), silver.settings, months)
     counts = write_partitions(
         silver.store, "geopolitical_analysis", table, months, "anchor_date", context.run_id
     )
     return _family_result("geopolitical_analysis", table, months, counts)
 
 
-OPTION_FAMILIES = [put_call_ratio, options_analysis, liquidity_analysis, pricing_spread]
-METRIC_ASSETS = [options_daily_scan, *OPTION_FAMILIES, macro_analysis, geopolitical_analysis]
+OPTION_FAMILY_ASSETS = [put_call_ratio, options_analysis, liquidity_analysis, pricing_spread]
+METRIC_ASSETS = [options_daily_scan, *OPTION_FAMILY_ASSETS, macro_analysis, geopolitical_analysis]
