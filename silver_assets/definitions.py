@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from silver_assets.automation.jobs import DATASET_JOBS
+from silver_assets.automation.jobs import DATASET_JOBS, OBSERVE_JOBS
 from silver_assets.checks.assets import CONTRACT_CHECKS
 from silver_assets.metrics.assets import METRIC_ASSETS
 from silver_assets.query.resource import SilverQueryResource
@@ -25,7 +25,7 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[*SOURCES.values(), *METRIC_ASSETS],
         asset_checks=CONTRACT_CHECKS,
-        jobs=list(DATASET_JOBS.values()),
+        jobs=[*DATASET_JOBS.values(), *OBSERVE_JOBS.values()],
         resources={**default_resources(settings), "silver_query": query},
     )
 

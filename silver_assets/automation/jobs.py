@@ -1,7 +1,10 @@
-"""One job per dataset: observe its source, run its contract check, then its metric assets.
+"""Jobs: one per dataset (contract check, then metric assets) and one that observes the sources.
 
-A job covers one partitions definition, so options, macro and GPR each get their own; a run for a
-partition range is a single-run backfill of every asset in the job.
+A dataset job covers one partitions definition, so options, macro and GPR each get their own; a
+run for a partition range is a single-run backfill of every asset in it. The source itself stays
+out of the dataset job: an observable source has no backfill policy, and one in the job would make
+Dagster split a UI backfill into one run per partition. Its blocking check stays in, and still
+keeps the metrics from running when the contract fails. Sources are observed by their own job.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ DATASET_SOURCES = {"options": "silver_options", "macro": "silver_macro", "gpr": 
 
 
 def dataset_selection(dataset: str) -> dg.AssetSelection:
-    """The dataset's source, everything downstream of it, and their checks."""
-    return dg.AssetSelection.assets(DATASET_SOURCES[dataset]).downstream()
+    """Everything downstream of the dataset's source, and the source's contract check."""
+    source = dg.AssetSelection.assets(DATASET_SOURCES[dataset])
+    return source.downstream() - source | dg.AssetSelection.checks_for_assets(
+        DATASET_SOURCES[dataset]
+    )
 
 
 DATASET_JOBS: dict[str, dg.UnresolvedAssetJobDefinition] = {
@@ -23,4 +29,13 @@ DATASET_JOBS: dict[str, dg.UnresolvedAssetJobDefinition] = {
         description=f"Observe silver_{dataset}, check its contract, materialize its metrics.",
     )
     for dataset in DATASET_SOURCES
+}
+
+OBSERVE_JOBS: dict[str, dg.UnresolvedAssetJobDefinition] = {
+    dataset: dg.define_asset_job(
+        f"observe_{dataset}_job",
+        selection=dg.AssetSelection.assets(source),
+        description=f"Observe {source}: record each anchor partition's data version.",
+    )
+    for dataset, source in DATASET_SOURCES.items()
 }

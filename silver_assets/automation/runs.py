@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from silver_assets.automation.jobs import DATASET_JOBS
+from silver_assets.automation.jobs import DATASET_JOBS, OBSERVE_JOBS
 from silver_assets.partitions import PARTITIONS_BY_DATASET, register_partitions
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -47,9 +47,11 @@ def run_dataset(
     dataset: str,
     keys: Sequence[str],
 ) -> DatasetRun:
-    """Register ``keys`` and materialize the dataset's job over them in a single run."""
+    """Register ``keys``, observe the source, and materialize the dataset's job in one run."""
     register_partitions(instance, dataset, list(keys))
     tags = partition_range_tags(instance, dataset, keys)
+    observe = defs.resolve_job_def(OBSERVE_JOBS[dataset].name)
+    observe.execute_in_process(instance=instance, raise_on_error=False)
     job = defs.resolve_job_def(DATASET_JOBS[dataset].name)
     result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
     failed = tuple(

@@ -18,7 +18,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import time
 import zlib
 from collections.abc import Sequence
@@ -486,6 +485,9 @@ def _option_table(
     volume = rng.poisson(volume_lambda * np.exp(0.8 * rng.standard_normal(n) - 0.32))
     oi_decay = 0.4 * np.exp(-dte / 60.0) + 0.6 * np.exp(-dte / 400.0)
     oi_lambda = 6.0 * activity * np.exp(-moneyness_ratio / (1.5 * reach)) * oi_decay
+    # The furthest weekly was listed last: it trades, but has little open interest yet.
+    newest_weekly = ~monthly & (dte_e == dte_e[~monthly].max())
+    oi_lambda *= np.where(newest_weekly[e_idx], 0.02, 1.0)
     open_interest = rng.poisson(oi_lambda * np.exp(0.6 * rng.standard_normal(n) - 0.18))
 
     valid_quote = (ask > 0.0) & (bid >= 0.0) & (ask >= bid)
@@ -556,6 +558,7 @@ def _daily_macro_value(symbol: str, market: _Market, i: int) -> float:
         p = _profile("SPY")
         atm30 = _atm_term(p, market.short_vol["SPY"][i], np.array(30 / 365))
         return round(float(100.0 * atm30 * 1.08 * math.exp(0.03 * noise)), 2)
+    # ETF rows are the option underlyings themselves; indices track them with a little noise.
     tracking = math.exp(0.0005 * noise) if multiple != 1.0 else 1.0
     return round(float(market.spot[source][i] * multiple * tracking), 2)
 
@@ -702,18 +705,19 @@ def _gpr_table(frame: pd.DataFrame) -> pa.Table:
 def _write_atomic(table: pa.Table, path: Path, metadata: dict[str, str]) -> int:
     """Write Parquet to a hidden temp file beside ``path``, then rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    # Hidden, so `*.parquet` globs skip it; a plain open keeps the umask's permissions.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         pq.write_table(table.replace_schema_metadata(metadata), tmp)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path.stat().st_size
 
 
-def _validate(days: int, seed: int, tickers: Sequence[str], end_date: date) -> tuple[str, ...]:
+def _validate(seed: int, tickers: Sequence[str], end_date: date) -> tuple[str, ...]:
+    """Check the arguments ``trading_days_ending`` does not; return the tickers as a tuple."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if isinstance(tickers, str):
@@ -749,7 +753,7 @@ def generate_lake(
     When ``state_path`` is given, the freshness keys of SPEC §1 are merged into it.
     """
     started = time.perf_counter()
-    symbols = _validate(days, seed, tickers, end_date)
+    symbols = _validate(seed, tickers, end_date)
     root = Path(root)
     trading_days = trading_days_ending(end_date, days)
 

@@ -156,7 +156,7 @@ def options_daily_scan(
             for name, table in sql.daily_tables(con).items():
                 table = with_versions(table, "snapshot_date", day_versions)
                 counts = write_partitions(
-                    store, name, table, chunk, "snapshot_date", context.run_id
+                    store, name, table, chunk, "snapshot_date", context.run.run_id
                 )
                 rows[name] += sum(counts.values())
             done += len(chunk)
@@ -205,7 +205,7 @@ def _option_family(name: str, description: str):
         daily = _daily_inputs(store, name, days, settings)
         with duckdb.get_connection() as con:
             table = option_family(sql.prepare(con), name, daily, days, settings)
-        counts = write_partitions(store, name, table, days, "anchor_date", context.run_id)
+        counts = write_partitions(store, name, table, days, "anchor_date", context.run.run_id)
         context.log.info(f"{name}: {len(days)} anchors, {sum(counts.values())} rows")
         return _family_result(name, table, days, counts)
 
@@ -249,7 +249,7 @@ def macro_analysis(
     with duckdb.get_connection() as con:
         table = macro_family(sql.prepare(con), silver.settings, days)
     counts = write_partitions(
-        silver.store, "macro_analysis", table, days, "anchor_date", context.run_id
+        silver.store, "macro_analysis", table, days, "anchor_date", context.run.run_id
     )
     return _family_result("macro_analysis", table, days, counts)
 
@@ -268,7 +268,7 @@ def geopolitical_analysis(
     with duckdb.get_connection() as con:
         table = gpr_family(sql.prepare(con), silver.settings, months)
     counts = write_partitions(
-        silver.store, "geopolitical_analysis", table, months, "anchor_date", context.run_id
+        silver.store, "geopolitical_analysis", table, months, "anchor_date", context.run.run_id
     )
     return _family_result("geopolitical_analysis", table, months, counts)
 

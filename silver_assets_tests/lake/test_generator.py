@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from silver_assets.lake import generator
 from silver_assets.lake.generator import (
     DEFAULT_END_DATE,
     DEFAULT_TICKERS,
@@ -162,6 +163,23 @@ def test_rerun_overwrites_its_dates_and_leaves_other_files(tmp_path: Path) -> No
     assert pq.read_metadata(target).num_rows > 0
 
 
+def test_failed_write_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _generate(tmp_path, days=1)
+    before = _hashes(tmp_path)
+
+    def half_write(table: object, where: Path, **_: object) -> None:
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(generator.pq, "write_table", half_write)
+    with pytest.raises(OSError, match="disk full"):
+        _generate(tmp_path, days=1)
+    assert _hashes(tmp_path) == before
+    assert not [p for p in tmp_path.rglob(".*")]
+
+
 def test_progress_bar_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _generate(tmp_path, days=1, progress=True)
     captured = capsys.readouterr()
@@ -281,10 +299,13 @@ def test_flags_match_their_formulas(chains: pd.DataFrame) -> None:
     assert (chains["is_executable_liquid"] == executable).all()
     itm = np.where(chains["option_type"] == "call", k < s, k > s)
     assert (chains["in_the_money"] == itm).all()
-    # Both liquid and illiquid contracts exist, and some bids are zero.
+    # The data exercises every clause: liquid and illiquid contracts, zero bids, traded
+    # contracts without open interest yet (the newest weekly), wings past the moneyness caps.
     assert 0.2 < chains["is_liquid_basic"].mean() < 0.9
     assert chains["is_executable_liquid"].sum() > 500
     assert ((bid == 0) & valid).any()
+    assert ((chains["volume"] >= 50) & (chains["open_interest"] < 100) & (bid > 0)).any()
+    assert (basic & (ask >= 0.5) & (spread <= 0.15) & ratio.between(0.10, 0.15)).any()
 
 
 # --- options: realism --------------------------------------------------------------------------
