@@ -140,7 +140,9 @@ def test_failed_blocking_check_blocks_metrics(tmp_path):
     run = run_dataset(build_defs(settings), instance, "options", [day.isoformat()])
     assert not run.success
     assert run.failed_checks == ("options_contract",)
-    assert not SnapshotStore(settings.snapshot_root).path("put_call_ratio", day.isoformat()).exists()
+    assert (
+        not SnapshotStore(settings.snapshot_root).path("put_call_ratio", day.isoformat()).exists()
+    )
     events = AuditLog(settings.audit_root).read()
     check = [e for e in events if e["event"] == "SCHEMA_CHECK"][-1]
     assert check["status"] == "READ_FAILED" and victim.name in check["message"]
