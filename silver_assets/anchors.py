@@ -53,7 +53,7 @@ def read_state(path: Path) -> dict[str, object]:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ValueError(f"state file {path} does not exist") from exc
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"state file {path} is unreadable: {exc}") from exc
     keys = payload.get("last_run_keys") if isinstance(payload, dict) else None
     if not isinstance(keys, dict):
@@ -75,7 +75,7 @@ def resolve_anchor(dataset: str, state_path: Path, today: date | None = None) ->
     except ValueError as exc:
         fallback = today.replace(day=1) if dataset == "gpr" else today
         return Anchor(dataset, fallback, f"{exc}; falling back to today ({today.isoformat()})")
-    return Anchor(dataset, anchor)
+    return Anchor(dataset, anchor.replace(day=1) if dataset == "gpr" else anchor)
 
 
 def resolve_anchors(state_path: Path, today: date | None = None) -> dict[str, Anchor]:
@@ -94,6 +94,11 @@ def write_state(path: Path, last_run_keys: dict[str, str]) -> None:
     merged = {**current, **last_run_keys}
     payload = {"last_run_keys": merged, "updated_at": datetime.now().isoformat(timespec="seconds")}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle, indent=2, sort_keys=True)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

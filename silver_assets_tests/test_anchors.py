@@ -242,11 +242,6 @@ def test_a_failed_write_keeps_the_previous_state(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="anchors.write_state does not remove its mkstemp temp file when json.dump or "
-    "os.replace fails, so a '.state-*.json' file is left beside the state file",
-)
 def test_a_failed_write_leaves_no_temp_file(tmp_path: Path) -> None:
     path = _state(tmp_path, {"last_run_keys": {"options_daily": "2026-04-29"}})
     with pytest.raises(TypeError):

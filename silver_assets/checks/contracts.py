@@ -212,11 +212,11 @@ def validate(
             report.unreadable[str(path)] = f"{type(exc).__name__}: {exc}"
             continue
         missing = [c for c in required if c not in names]
-        legacy = dataset == "options" and set(missing) <= OPTIONS_LEGACY_MISSING
-        if missing and legacy:
-            report.warnings.append(
-                f"{path.name} uses the older 18-column layout; lacks {', '.join(missing)}"
-            )
+        # The older layout lacks all four newer columns; losing only some of them is damage.
+        legacy = dataset == "options" and not names & OPTIONS_LEGACY_MISSING
+        if missing and legacy and set(missing) <= OPTIONS_LEGACY_MISSING:
+            lacks = ", ".join(sorted(OPTIONS_LEGACY_MISSING))
+            report.warnings.append(f"{path.name} uses the older 18-column layout; lacks {lacks}")
         elif missing:
             report.missing_columns[str(path)] = missing
         readable.append(path)
@@ -238,22 +238,30 @@ def validate(
     wanted = set(map(str, paths if row_paths is None else row_paths))
     row_files = [p for p in readable if str(p) in wanted]
     if row_files:
+        columns = sorted(present & (set(required) | {"moneyness_ratio"}))
         try:
-            columns = sorted(present & (set(required) | {"moneyness_ratio"}))
             frame = _read_frame(row_files, columns)
-        except duckdb.Error as exc:
+        except duckdb.Error:
+            # The footer was fine but a data page is not: find and name the file(s).
+            report.unreadable = _unreadable_rows(row_files, columns)
             report.status = "READ_FAILED"
-            report.message = f"reading {dataset} rows failed: {exc}"
+            report.message = "unreadable Parquet rows: " + "; ".join(
+                f"{Path(p).name} ({why})" for p, why in report.unreadable.items()
+            )
             return report
         report.rows_checked = len(frame)
         try:
             schema_factory().validate(frame, lazy=True)
         except pa.errors.SchemaErrors as errors:
-            cases = errors.failure_cases
+            # A row-wise DataFrame check is reported once per column: count each row once.
+            cases = errors.failure_cases.drop_duplicates(subset=["check", "index"])
+            report.status = "CONTRACT_FAILED"
             report.failure_count = len(cases)
             report.failure_samples = _samples(cases, frame)
-            checks = sorted({str(c) for c in cases["check"].dropna().unique()})
-            report.message = f"{report.failure_count} contract failures: {', '.join(checks)}"
+            per_check = cases.groupby("check", dropna=False).size().sort_index()
+            report.message = f"{report.failure_count} contract failures: " + ", ".join(
+                f"{check} ({count})" for check, count in per_check.items()
+            )
             return report
     report.message = f"{report.files_checked} files, {report.rows_checked} rows valid"
     if report.warnings:
@@ -261,20 +269,27 @@ def validate(
     return report
 
 
+def _unreadable_rows(paths: Sequence[Path], columns: Sequence[str]) -> dict[str, str]:
+    broken = {}
+    for path in paths:
+        try:
+            _read_frame([path], columns)
+        except duckdb.Error as exc:
+            broken[str(path)] = f"{type(exc).__name__}: {exc}"
+    return broken or {", ".join(map(str, paths)): "rows unreadable together"}
+
+
 def _samples(cases: pd.DataFrame, frame: pd.DataFrame) -> list[dict[str, Any]]:
     samples = []
     for case in cases.head(SAMPLE_ROWS).to_dict("records"):
-        sample = {
-            "check": str(case.get("check")),
-            "column": case.get("column"),
-            "value": case.get("failure_case"),
-        }
+        sample = {"check": str(case.get("check"))}
+        if case.get("schema_context") == "Column":
+            sample |= {"column": case.get("column"), "value": case.get("failure_case")}
         index = case.get("index")
         if index is not None and not pd.isna(index) and index in frame.index:
             row = frame.loc[index]
-            for key in ("contract_symbol", "symbol", "snapshot_date", "observation_date", "date"):
-                if key in row:
-                    sample[key] = row[key]
+            # The failing row itself, so a person can find it in the file.
+            sample |= {key: row[key] for key in row.index}
         samples.append({k: _jsonable(v) for k, v in sample.items()})
     return samples
 

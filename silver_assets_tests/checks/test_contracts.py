@@ -156,13 +156,6 @@ def test_truncated_gpr_file_is_read_failed(demo_lake: Path, tmp_path: Path) -> N
     assert "gpr_monthly_enriched.parquet" in report.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contracts.validate: a file whose footer is intact but whose data pages are corrupt "
-    "passes pq.read_schema and fails in _read_frame; the duckdb.Error branch reports "
-    "READ_FAILED with 'reading options rows failed: <duckdb message>' and an empty "
-    "`unreadable`, so the corrupt file is not named (SPEC §2: 'the file is named')",
-)
 def test_corrupt_data_pages_are_read_failed_naming_the_file(
     demo_lake: Path, tmp_path: Path
 ) -> None:
@@ -205,13 +198,6 @@ def test_macro_without_mom_change_pct(demo_lake: Path, tmp_path: Path) -> None:
     assert "mom_change_pct" in report.message and bad.name in report.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contracts.validate treats any options file whose missing columns are a subset of "
-    "OPTIONS_LEGACY_MISSING as the older 18-column layout: a current-layout file (it has "
-    "moneyness_ratio and spread_ratio) that lacks only the required is_executable_liquid "
-    "passes with status OK and an '18-column layout' warning instead of MISSING_COLUMNS",
-)
 def test_current_layout_missing_one_flag_is_missing_columns(
     chain: pa.Table, tmp_path: Path
 ) -> None:
@@ -253,12 +239,6 @@ def test_older_layout_passes_with_a_warning(
     assert current.name not in warning
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contracts.validate builds the older-layout warning from the *required* columns "
-    "only, so it never says the file lacks moneyness_ratio (one of the four columns the "
-    "18-column layout lacks, listed in OPTIONS_LEGACY_MISSING)",
-)
 def test_older_layout_warning_names_all_four_missing_columns(
     chain: pa.Table, tmp_path: Path
 ) -> None:
@@ -349,13 +329,6 @@ def test_bid_above_ask_fails(chain: pa.Table, tmp_path: Path) -> None:
     assert "bid_le_ask" in report.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contracts.validate sets failure_count = len(failure_cases); pandera reports a "
-    "row-wise DataFrame check (bid_le_ask, spread_pct_equals_100x_spread_ratio, ...) once per "
-    "column of each failing row, so 4 rows with bid > ask give failure_count 84 (4 x 21 "
-    "columns read) and samples whose column/value are unrelated cells (ask, option_type, ...)",
-)
 def test_bid_above_ask_counts_failing_rows(chain: pa.Table, tmp_path: Path) -> None:
     report = validate("options", [_write_options(tmp_path, _swap_bid_ask(chain, 4))])
     assert report.failure_count == 4
