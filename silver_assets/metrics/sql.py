@@ -119,9 +119,10 @@ GROUP BY snapshot_date, symbol
 ORDER BY snapshot_date, symbol
 """
 
-# Liquid, DTE-bounded contracts with an IV: the surface ATM and skew are read from.
+# Liquid, DTE-bounded contracts with an IV: the surface ATM and skew are read from. Moneyness
+# is rounded so float noise (110/100 - 1 = 0.10000000000000009) cannot move a band edge or a tie.
 _SURFACE = f"""
-SELECT *, strike / underlying_price - 1 AS signed_moneyness
+SELECT *, round(strike / underlying_price - 1, 10) AS signed_moneyness
 FROM chain
 WHERE is_liquid AND dte BETWEEN {ATM_DTE_MIN} AND {ATM_DTE_MAX}
   AND implied_volatility IS NOT NULL
@@ -148,7 +149,7 @@ wings AS (
        OR (option_type = 'call' AND signed_moneyness BETWEEN {SKEW_BAND_MIN} AND {SKEW_BAND_MAX})
     QUALIFY row_number() OVER (
         PARTITION BY snapshot_date, symbol, option_type
-        ORDER BY abs(abs(signed_moneyness) - {SKEW_TARGET}), spread_pct ASC NULLS LAST,
+        ORDER BY round(abs(abs(signed_moneyness) - {SKEW_TARGET}), 10), spread_pct ASC NULLS LAST,
                  contract_symbol
     ) = 1
 ),

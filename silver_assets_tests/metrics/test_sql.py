@@ -510,17 +510,7 @@ def test_skew_wings_are_closest_to_7_5_pct_then_tighter_spread(chain):
         ("put", 95.1, False),  # -4.9%
         ("put", 89.9, False),  # -10.1%
         ("call", 105.0, True),  # +5%: edge included
-        pytest.param(
-            "call",
-            110.0,
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG sql.py SKEW_DAILY_SQL: 110/100-1 = 0.10000000000000009 in floating "
-                "point, so the +10% call edge falls outside BETWEEN 0.05 AND 0.1",
-            ),
-            id="call-110.0-True-BUG",
-        ),
+        ("call", 110.0, True),  # +10%: edge included (110/100 - 1 is 0.10000000000000009)
         ("call", 104.9, False),  # +4.9%
         ("call", 110.1, False),  # +10.1%
     ],
@@ -535,12 +525,6 @@ def test_skew_band_edges(chain, option_type, strike, included):
     assert row["iv_skew"] is None  # the other wing is missing in every case
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG sql.py SKEW_DAILY_SQL: unrounded float moneyness breaks the 'closest to 7.5%' tie; "
-    "-6% scores 0.01499999999999995 and -9% scores 0.01499999999999997, so the spread "
-    "tie-break never runs",
-)
 def test_skew_equidistant_wings_tie_break_on_spread(chain):
     skew = chain(
         [
