@@ -5,6 +5,9 @@ from __future__ import annotations
 import dagster as dg
 
 from silver_assets.automation.jobs import DATASET_JOBS, OBSERVE_JOBS
+from silver_assets.automation.schedules import JOBS as CHECK_JOBS
+from silver_assets.automation.schedules import SCHEDULES
+from silver_assets.automation.sensors import SENSORS
 from silver_assets.checks.assets import CONTRACT_CHECKS
 from silver_assets.metrics.assets import METRIC_ASSETS
 from silver_assets.query.resource import SilverQueryResource
@@ -25,7 +28,9 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[*SOURCES.values(), *METRIC_ASSETS],
         asset_checks=CONTRACT_CHECKS,
-        jobs=[*DATASET_JOBS.values(), *OBSERVE_JOBS.values()],
+        jobs=[*DATASET_JOBS.values(), *OBSERVE_JOBS.values(), *CHECK_JOBS],
+        schedules=SCHEDULES,
+        sensors=SENSORS,
         resources={**default_resources(settings), "silver_query": query},
     )
 

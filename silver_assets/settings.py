@@ -44,6 +44,9 @@ class Settings:
     iv_rank_lookback_days: int = 180
     duckdb_threads: int = 4
     duckdb_memory_limit: str = "2GB"
+    alert_webhook_url: str | None = None
+    stale_after_minutes: int = 120
+    sensor_interval_seconds: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -57,16 +60,11 @@ class Settings:
             iv_rank_lookback_days=_int("IV_RANK_LOOKBACK_DAYS", 180),
             duckdb_threads=_int("SILVER_DUCKDB_THREADS", 4),
             duckdb_memory_limit=os.environ.get("SILVER_DUCKDB_MEMORY_LIMIT") or "2GB",
+            alert_webhook_url=os.environ.get("SILVER_ALERT_WEBHOOK_URL") or None,
+            stale_after_minutes=_int("SILVER_STALE_AFTER_MINUTES", 120),
+            sensor_interval_seconds=_int("SILVER_SENSOR_INTERVAL_SECONDS", 30),
         )
 
     @property
-    def options_root(self) -> Path:
-        return self.lake_root / "options"
-
-    @property
-    def macro_root(self) -> Path:
-        return self.lake_root / "macro"
-
-    @property
-    def gpr_file(self) -> Path:
-        return self.lake_root / "gpr" / "gpr_monthly_enriched.parquet"
+    def alerts_log(self) -> Path:
+        return self.audit_root / "alerts" / "alerts.log"

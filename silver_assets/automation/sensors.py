@@ -1,0 +1,235 @@
+"""Sensors: keep snapshots fresh from the state file and the lake, and raise alerts.
+
+* ``silver_freshness_sensor`` registers new anchor partitions, records the changed data versions
+  as source observations, and requests runs for exactly the stale partitions (contiguous ones
+  share a single-run backfill). Its cursor holds the versions it last saw, so a daemon restart
+  neither misses a change nor repeats work.
+* ``silver_alert_sensor`` polls contract-check evaluations (Dagster fires no sensor for a
+  non-blocking check failure by itself) and stale snapshots, and raises alerts.
+* ``silver_run_failure_sensor`` raises an alert for every failed run.
+"""
+
+import hashlib
+import json
+import os
+import time
+
+import dagster as dg
+
+from silver_assets.anchors import resolve_anchor
+from silver_assets.automation.alerts import Alert, raise_alert
+from silver_assets.automation.freshness import (
+    COMPLETION_ASSET,
+    StateUnavailable,
+    contiguous_groups,
+    plan_refresh,
+)
+from silver_assets.automation.jobs import DATASET_JOBS, DATASET_SOURCES
+from silver_assets.automation.runs import RANGE_END_TAG, RANGE_START_TAG
+from silver_assets.partitions import PARTITIONS_BY_DATASET
+from silver_assets.resources import SilverLakeResource
+from silver_assets.settings import Settings
+
+DATA_VERSION_TAG = "dagster/data_version"
+SENSOR_INTERVAL = Settings.from_env().sensor_interval_seconds
+CONTRACT_CHECKS = {
+    dataset: dg.AssetCheckKey(dg.AssetKey(source), f"{dataset}_contract")
+    for dataset, source in DATASET_SOURCES.items()
+}
+
+
+def _run_request(dataset: str, first: str, last: str, fingerprint: str) -> dg.RunRequest:
+    tags = (
+        {"dagster/partition": first}
+        if first == last
+        else {RANGE_START_TAG: first, RANGE_END_TAG: last}
+    )
+    return dg.RunRequest(
+        run_key=f"{dataset}:{first}:{last}:{fingerprint}",
+        job_name=DATASET_JOBS[dataset].name,
+        tags={**tags, "silver/trigger": "freshness_sensor"},
+    )
+
+
+def evaluate_freshness(
+    instance: dg.DagsterInstance, settings: Settings, cursor: str | None
+) -> dg.SensorResult:
+    """The freshness sensor's work, callable from tests with any instance and settings."""
+    state = json.loads(cursor) if cursor else {}
+    store_root = settings.snapshot_root
+    requests, additions, observations, notes = [], [], [], []
+    for dataset, partitions in PARTITIONS_BY_DATASET.items():
+        registered = instance.get_dynamic_partitions(partitions.name)
+        done_dir = store_root / COMPLETION_ASSET[dataset]
+        materialized = {p.stem for p in done_dir.glob("*.parquet")} if done_dir.is_dir() else set()
+        try:
+            plan = plan_refresh(dataset, settings, registered, materialized, state.get(dataset))
+        except StateUnavailable as exc:
+            notes.append(f"skipped {exc}")
+            continue
+        if plan.new_keys:
+            additions.append(partitions.build_add_request(list(plan.new_keys)))
+        known = set(registered) | set(plan.new_keys)
+        observations += [
+            dg.AssetObservation(
+                asset_key=DATASET_SOURCES[dataset],
+                partition=day,
+                tags={DATA_VERSION_TAG: plan.versions[day]},
+            )
+            for day in plan.changed_dates
+            if day in known and day in plan.versions
+        ]
+        order = [*registered, *plan.new_keys]
+        # Stable across processes (unlike hash()), so a restarted daemon dedupes the same run.
+        fingerprint = hashlib.sha256(
+            json.dumps(plan.versions, sort_keys=True).encode()
+        ).hexdigest()[:12]
+        for first, last in contiguous_groups(order, plan.stale_keys):
+            requests.append(_run_request(dataset, first, last, fingerprint))
+        state[dataset] = plan.versions
+        if plan.stale_keys:
+            notes.append(f"{dataset}: stale {', '.join(plan.stale_keys)}")
+    return dg.SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=additions,
+        asset_events=observations,
+        cursor=json.dumps(state, sort_keys=True),
+        skip_reason=None if requests else "; ".join(notes) or "no new anchor and no changed files",
+    )
+
+
+@dg.sensor(
+    name="silver_freshness_sensor",
+    jobs=list(DATASET_JOBS.values()),
+    minimum_interval_seconds=SENSOR_INTERVAL,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="New anchors and rewritten files in the lake become fresh snapshots.",
+)
+def silver_freshness_sensor(context: dg.SensorEvaluationContext, silver: SilverLakeResource):
+    return evaluate_freshness(context.instance, silver.settings, context.cursor)
+
+
+# ------------------------------------------------------------------------------------ alerts
+
+
+def _check_alerts(instance: dg.DagsterInstance, seen: dict[str, int]) -> list[Alert]:
+    alerts = []
+    for dataset, key in CONTRACT_CHECKS.items():
+        history = instance.event_log_storage.get_asset_check_execution_history(key, limit=20)
+        for record in reversed(history):
+            if record.id <= seen.get(dataset, 0):
+                continue
+            seen[dataset] = record.id
+            event = record.event
+            evaluation = event.dagster_event.event_specific_data if event else None
+            if evaluation is None or evaluation.passed:
+                continue
+            metadata = evaluation.metadata
+            status = metadata.get("status")
+            run = instance.get_run_by_id(record.run_id)
+            partition = None
+            if run is not None:
+                tags = run.tags
+                partition = tags.get("dagster/partition") or (
+                    f"{tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
+                    if RANGE_START_TAG in tags
+                    else None
+                )
+            alerts.append(
+                Alert(
+                    kind="check_failed",
+                    message=evaluation.description or f"{key.name} failed",
+                    ui_path=f"/assets/{key.asset_key.to_user_string()}?view=checks",
+                    asset=key.asset_key.to_user_string(),
+                    partition=partition,
+                    check=key.name,
+                    status=status.value if status is not None else None,
+                    run_id=record.run_id,
+                )
+            )
+    return alerts
+
+
+def _stale_alerts(settings: Settings, seen: set[str]) -> list[Alert]:
+    """The state's anchor has waited longer than the allowed age for its snapshot."""
+    alerts = []
+    try:
+        state_age_min = (time.time() - os.stat(settings.state_path).st_mtime) / 60
+    except OSError:
+        return alerts
+    if state_age_min < settings.stale_after_minutes:
+        return alerts
+    for dataset, family in COMPLETION_ASSET.items():
+        anchor = resolve_anchor(dataset, settings.state_path)
+        key = anchor.date.isoformat()
+        marker = f"{family}:{key}"
+        if anchor.is_fallback or marker in seen:
+            continue
+        if not (settings.snapshot_root / family / f"{key}.parquet").exists():
+            seen.add(marker)
+            alerts.append(
+                Alert(
+                    kind="stale_snapshot",
+                    message=(
+                        f"{family} has no snapshot for anchor {key} "
+                        f"{state_age_min:.0f} min after the state file reported it"
+                    ),
+                    ui_path=f"/assets/{family}?view=partitions",
+                    asset=family,
+                    partition=key,
+                    status="STALE",
+                )
+            )
+    return alerts
+
+
+def evaluate_alerts(
+    instance: dg.DagsterInstance, settings: Settings, cursor: str | None
+) -> dg.SkipReason | dg.SensorResult:
+    state = json.loads(cursor) if cursor else {}
+    seen_checks = state.get("checks", {})
+    seen_stale = set(state.get("stale", []))
+    alerts = _check_alerts(instance, seen_checks) + _stale_alerts(settings, seen_stale)
+    for alert in alerts:
+        raise_alert(alert, settings.alerts_log, settings.alert_webhook_url)
+    cursor = json.dumps({"checks": seen_checks, "stale": sorted(seen_stale)}, sort_keys=True)
+    return dg.SensorResult(
+        cursor=cursor,
+        skip_reason=None if alerts else "no failed checks and no stale snapshots",
+    )
+
+
+@dg.sensor(
+    name="silver_alert_sensor",
+    minimum_interval_seconds=SENSOR_INTERVAL,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Alerts on failed contract checks (blocking or not) and stale snapshots.",
+)
+def silver_alert_sensor(context: dg.SensorEvaluationContext, silver: SilverLakeResource):
+    return evaluate_alerts(context.instance, silver.settings, context.cursor)
+
+
+@dg.run_failure_sensor(
+    name="silver_run_failure_sensor",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Alerts on every failed run.",
+)
+def silver_run_failure_sensor(context: dg.RunFailureSensorContext, silver: SilverLakeResource):
+    settings = silver.settings
+    run = context.dagster_run
+    raise_alert(
+        Alert(
+            kind="run_failed",
+            message=context.failure_event.message or "run failed",
+            ui_path=f"/runs/{run.run_id}",
+            partition=run.tags.get("dagster/partition"),
+            status="FAILURE",
+            run_id=run.run_id,
+            asset=run.job_name,
+        ),
+        settings.alerts_log,
+        settings.alert_webhook_url,
+    )
+
+
+SENSORS = [silver_freshness_sensor, silver_alert_sensor, silver_run_failure_sensor]
