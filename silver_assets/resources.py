@@ -2,50 +2,45 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from silver_assets.audit import AuditLog
-from silver_assets.settings import Settings
+from silver_assets.settings import PATH_FIELDS, Settings
 from silver_assets.snapshots import SnapshotStore
 
 
 class SilverLakeResource(dg.ConfigurableResource):
-    """Where the lake, state file, snapshots and audit log live (SPEC §6)."""
+    """Every setting of SPEC §6 (locations, limits, alerting), as resource config.
+
+    The fields mirror :class:`Settings` one to one; paths travel as strings.
+    """
 
     lake_root: str
     state_path: str
     snapshot_root: str
     audit_root: str
     config_dir: str
-    iv_rank_lookback_days: int = 180
     max_tickers: int = 5
+    iv_rank_lookback_days: int = 180
+    duckdb_threads: int = 4
+    duckdb_memory_limit: str = "2GB"
+    alert_webhook_url: str | None = None
+    stale_after_minutes: int = 120
+    sensor_interval_seconds: int = 30
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SilverLakeResource:
-        return cls(
-            lake_root=str(settings.lake_root),
-            state_path=str(settings.state_path),
-            snapshot_root=str(settings.snapshot_root),
-            audit_root=str(settings.audit_root),
-            config_dir=str(settings.config_dir),
-            iv_rank_lookback_days=settings.iv_rank_lookback_days,
-            max_tickers=settings.max_tickers,
-        )
+        values = dataclasses.asdict(settings)
+        return cls(**{k: str(v) if isinstance(v, Path) else v for k, v in values.items()})
 
     @property
     def settings(self) -> Settings:
-        return Settings(
-            lake_root=Path(self.lake_root),
-            state_path=Path(self.state_path),
-            snapshot_root=Path(self.snapshot_root),
-            audit_root=Path(self.audit_root),
-            config_dir=Path(self.config_dir),
-            iv_rank_lookback_days=self.iv_rank_lookback_days,
-            max_tickers=self.max_tickers,
-        )
+        values = {field.name: getattr(self, field.name) for field in dataclasses.fields(Settings)}
+        return Settings(**{k: Path(v) if k in PATH_FIELDS else v for k, v in values.items()})
 
     @property
     def store(self) -> SnapshotStore:

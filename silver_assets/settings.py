@@ -31,6 +31,9 @@ def _int(env: str, default: int) -> int:
     return value
 
 
+PATH_FIELDS = frozenset({"lake_root", "state_path", "snapshot_root", "audit_root", "config_dir"})
+
+
 @dataclass(frozen=True)
 class Settings:
     """Locations and limits. Build with :meth:`from_env`; tests pass explicit paths."""
