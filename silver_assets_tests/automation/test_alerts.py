@@ -107,8 +107,7 @@ def test_failed_run_alert(failed_check, receiver):
     failure = next(
         r.event_log_entry.dagster_event
         for r in instance.get_records_for_run(run.run_id).records
-        if r.event_log_entry.dagster_event
-        and r.event_log_entry.dagster_event.is_run_failure
+        if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.is_run_failure
     )
     context = dg.build_run_status_sensor_context(
         sensor_name="silver_run_failure_sensor",
