@@ -10,6 +10,11 @@ from silver_assets.automation.schedules import SCHEDULES
 from silver_assets.automation.sensors import SENSORS
 from silver_assets.checks.assets import CONTRACT_CHECKS
 from silver_assets.metrics.assets import METRIC_ASSETS
+from silver_assets.query.assets import (
+    standing_answers,
+    standing_answers_job,
+    standing_answers_sensor,
+)
 from silver_assets.query.resource import SilverQueryResource
 from silver_assets.resources import default_resources
 from silver_assets.settings import Settings
@@ -26,11 +31,11 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
         max_tickers=settings.max_tickers,
     )
     return dg.Definitions(
-        assets=[*SOURCES.values(), *METRIC_ASSETS],
+        assets=[*SOURCES.values(), *METRIC_ASSETS, standing_answers],
         asset_checks=CONTRACT_CHECKS,
-        jobs=[*DATASET_JOBS.values(), *OBSERVE_JOBS.values(), *CHECK_JOBS],
+        jobs=[*DATASET_JOBS.values(), *OBSERVE_JOBS.values(), *CHECK_JOBS, standing_answers_job],
         schedules=SCHEDULES,
-        sensors=SENSORS,
+        sensors=[*SENSORS, standing_answers_sensor],
         resources={**default_resources(settings), "silver_query": query},
     )
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import dagster as dg
 
+from silver_assets.metrics.assets import METRIC_ASSETS_BY_DATASET
+
 DATASET_SOURCES = {"options": "silver_options", "macro": "silver_macro", "gpr": "silver_gpr"}
 
 
 def dataset_selection(dataset: str) -> dg.AssetSelection:
-    """Everything downstream of the dataset's source, and the source's contract check."""
-    source = dg.AssetSelection.assets(DATASET_SOURCES[dataset])
-    return source.downstream() - source | dg.AssetSelection.checks_for_assets(
-        DATASET_SOURCES[dataset]
-    )
+    """The dataset's metric assets and its source's contract check."""
+    return dg.AssetSelection.assets(
+        *METRIC_ASSETS_BY_DATASET[dataset]
+    ) | dg.AssetSelection.checks_for_assets(DATASET_SOURCES[dataset])
 
 
 DATASET_JOBS: dict[str, dg.UnresolvedAssetJobDefinition] = {

@@ -274,4 +274,9 @@ def geopolitical_analysis(
 
 
 OPTION_FAMILY_ASSETS = [put_call_ratio, options_analysis, liquidity_analysis, pricing_spread]
-METRIC_ASSETS = [options_daily_scan, *OPTION_FAMILY_ASSETS, macro_analysis, geopolitical_analysis]
+METRIC_ASSETS_BY_DATASET = {
+    "options": [options_daily_scan, *OPTION_FAMILY_ASSETS],
+    "macro": [macro_analysis],
+    "gpr": [geopolitical_analysis],
+}
+METRIC_ASSETS = [asset for assets in METRIC_ASSETS_BY_DATASET.values() for asset in assets]

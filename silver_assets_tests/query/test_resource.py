@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-import dagster as dg
 import pytest
 
 from silver_assets import InvalidRequest, SilverQueryResource
@@ -218,20 +217,3 @@ def test_predicate_end_date_sets_the_anchor(resource, materialized):
     )
     assert payload["citation_contract"]["pcr_volume"]["partition_key"] == days[5].isoformat()
     assert payload["status"]["windows"]["options"]["window_days"] == 3
-
-
-def test_resource_is_usable_from_an_asset(materialized):
-    resource = SilverQueryResource(
-        snapshot_root=str(materialized.settings.snapshot_root),
-        state_path=str(materialized.settings.state_path),
-        audit_root=str(materialized.settings.audit_root),
-    )
-
-    @dg.asset
-    def spy_pcr(silver_query: SilverQueryResource) -> dg.MaterializeResult:
-        payload = silver_query.query({"tickers": ["SPY"], "metrics": ["Put/Call Ratio"]})
-        return dg.MaterializeResult(metadata={"pcr": payload["values"]["pcr_volume"]})
-
-    result = dg.materialize([spy_pcr], resources={"silver_query": resource})
-    (event,) = result.get_asset_materialization_events()
-    assert event.materialization.metadata["pcr"].value > 0
