@@ -212,6 +212,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------- bench
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from silver_assets.benchmark import run_benchmark
+
+    if any(days < 2 for days in args.days):
+        raise CliError("--days values must be at least 2 (one anchor to backfill, one to add)")
+    run_benchmark(
+        args.days,
+        tickers=tuple(args.tickers),
+        seed=args.seed,
+        repeat=args.repeat,
+        lakes_root=args.lakes_root,
+        json_path=args.json,
+    )
+    return 0
+
+
 # -------------------------------------------------------------------------------------- main
 
 
@@ -255,6 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=63, help="trading days (default 63)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.set_defaults(func=cmd_demo)
+
+    bench = commands.add_parser("bench", help="benchmark snapshots against query-time compute")
+    bench.add_argument("--days", type=int, nargs="+", default=[21, 63, 252], help="lake sizes")
+    bench.add_argument("--tickers", nargs="+", default=["SPY", "QQQ", "IWM", "GLD", "SLV"])
+    bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument("--repeat", type=int, default=3, help="runs per timing (median)")
+    bench.add_argument("--lakes-root", type=Path, help="where lakes are built and reused")
+    bench.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -1,0 +1,360 @@
+"""The benchmark behind ``silver-assets bench``: snapshots versus the seed's query-time design.
+
+For each lake size it measures, side by side in one process:
+
+* query latency of a 5-ticker, six-family request: from snapshots (warm and cold) and computed
+  at query time over the raw Parquet (the seed's design), and their ratio;
+* the daily run: one new anchor for every dataset through Dagster, the same computation without
+  Dagster, and a raw DuckDB scan of that day's option files;
+* the backfill: every anchor in one single-run backfill per dataset, and a raw aggregation of the
+  whole lake by (snapshot_date, symbol);
+* peak RSS of each phase, sampled from /proc.
+
+Timings are medians of repeated runs. Lakes are SYNTHETIC demo lakes, built once per
+(days, seed, tickers) under the bench folder and reused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from silver_assets.automation.runs import run_dataset
+from silver_assets.definitions import build_defs
+from silver_assets.lake import files
+from silver_assets.lake.generator import DEFAULT_TICKERS, generate_lake
+from silver_assets.metrics import sql
+from silver_assets.metrics.assets import write_partitions
+from silver_assets.metrics.compute import (
+    FAMILY_INPUTS,
+    OPTION_FAMILIES,
+    direct_family_tables,
+    gpr_family,
+    macro_family,
+    option_family,
+    reach_days,
+    with_versions,
+)
+from silver_assets.metrics.families import BUILDERS, FAMILY_DATASET
+from silver_assets.partitions import anchor_keys
+from silver_assets.query import answer as answer_module
+from silver_assets.query.answer import answer_query
+from silver_assets.query.routing import macro_symbol_for
+from silver_assets.settings import PROJECT_ROOT, Settings
+from silver_assets.snapshots import SnapshotStore
+from silver_assets.sources import versions
+
+BENCH_METRICS = [
+    "Put/Call Ratio",
+    "IV Skew",
+    "Options Liquidity",
+    "Options Pricing / Spread",
+    "Price",
+    "GPR Index",
+]
+DATASETS = ("options", "macro", "gpr")
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@contextmanager
+def peak_rss(into: dict[str, float], phase: str, interval: float = 0.005):
+    """Record the phase's peak resident memory (MB), sampled every ``interval`` seconds."""
+    peak = [_rss_mb()]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], _rss_mb())
+            stop.wait(interval)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        into[phase] = max(peak[0], _rss_mb())
+
+
+def timed(function: Callable[[], Any], repeat: int) -> list[float]:
+    """Wall-clock seconds of ``repeat`` calls."""
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def seed_style_answer(settings: Settings, request: dict, anchor: date) -> dict[str, Any]:
+    """The seed's design: compute every requested family from raw Parquet at query time."""
+    con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
+    families = list(dict.fromkeys(FAMILY_DATASET))
+    tables = direct_family_tables(con, settings, families, anchor)
+    values: dict[str, Any] = {}
+    for family, table in tables.items():
+        rows = {row.get("symbol") or "": row for row in table.to_pylist()}
+        tickers = request["tickers"] if family != "geopolitical_analysis" else [""]
+        for ticker in tickers:
+            symbol = macro_symbol_for(ticker)[0] if family == "macro_analysis" else ticker
+            if symbol in rows:
+                answer = BUILDERS[family](rows[symbol], ticker, frozenset(BENCH_METRICS))
+                values.update(
+                    {f"{ticker}_{k}" if ticker else k: v for k, v in answer.values.items()}
+                )
+    con.close()
+    return values
+
+
+def daily_without_dagster(settings: Settings, day: date) -> None:
+    """One anchor's work for every dataset, with the functions the assets call, minus Dagster."""
+    store, run_id = SnapshotStore(settings.snapshot_root), "bench-without-dagster"
+    con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
+    sql.load_chains(con, files.options_files(settings.lake_root, day), day, day)
+    version = {day: versions.version_of_day(settings.lake_root, "options", day)}
+    for name, table in sql.daily_tables(con).items():
+        write_partitions(
+            store,
+            name,
+            with_versions(table, "snapshot_date", version),
+            [day],
+            "snapshot_date",
+            run_id,
+        )
+    for family in OPTION_FAMILIES:
+        inputs = {
+            name: store.read_between(name, day - timedelta(days=reach_days(name, settings)), day)
+            for name in FAMILY_INPUTS[family]
+        }
+        table = option_family(con, family, inputs, [day], settings)
+        write_partitions(store, family, table, [day], "anchor_date", run_id)
+    month = day.replace(day=1)
+    write_partitions(
+        store, "macro_analysis", macro_family(con, settings, [day]), [day], "anchor_date", run_id
+    )
+    write_partitions(
+        store,
+        "geopolitical_analysis",
+        gpr_family(con, settings, [month]),
+        [month],
+        "anchor_date",
+        run_id,
+    )
+    con.close()
+
+
+def raw_day_scan(settings: Settings, day: date) -> None:
+    con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
+    paths = [str(p) for p in files.options_files(settings.lake_root, day)]
+    con.sql(
+        "SELECT count(*), sum(volume) FROM read_parquet($paths)", params={"paths": paths}
+    ).fetchall()
+    con.close()
+
+
+def raw_full_aggregation(settings: Settings) -> None:
+    con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
+    pattern = str(settings.lake_root / "options" / "*" / "*.parquet")
+    con.sql(
+        "SELECT snapshot_date, symbol, count(*), sum(volume) FROM read_parquet($p) GROUP BY ALL",
+        params={"p": pattern},
+    ).fetchall()
+    con.close()
+
+
+def lake_for(root: Path, days: int, seed: int, tickers: Sequence[str]) -> Settings:
+    """Build (or reuse) a demo lake for these parameters; return settings pointing at it."""
+    name = f"days{days}-seed{seed}-{'_'.join(tickers)}"
+    base = root / name
+    settings = Settings(
+        lake_root=base / "silver",
+        state_path=base / "collect_data_state.json",
+        snapshot_root=base / "snapshots",
+        audit_root=base / "logs",
+        config_dir=PROJECT_ROOT / "config",
+    )
+    marker = base / ".complete"
+    if not marker.exists():
+        generate_lake(
+            settings.lake_root,
+            days=days,
+            seed=seed,
+            tickers=tuple(tickers),
+            state_path=settings.state_path,
+            progress=True,
+        )
+        marker.write_text("ok")
+    return settings
+
+
+def bench_lake(settings: Settings, tickers: Sequence[str], repeat: int, log) -> dict[str, Any]:
+    """Every measurement for one lake."""
+    rss: dict[str, float] = {}
+    scratch = Path(tempfile.mkdtemp(prefix="silver-bench-"))
+    settings = dataclasses.replace(
+        settings, snapshot_root=scratch / "snapshots", audit_root=scratch / "logs"
+    )
+    defs = build_defs(settings)
+    days = files.options_dates(settings.lake_root)
+    last = days[-1]
+
+    # Backfill: every anchor, one single run per dataset; fresh instance and snapshots each time.
+    def backfill() -> None:
+        instance = dg.DagsterInstance.ephemeral()
+        for dataset in DATASETS:
+            keys = anchor_keys(dataset, settings, history=True)
+            if dataset != "gpr":
+                keys = [k for k in keys if k < last.isoformat()]
+            assert run_dataset(defs, instance, dataset, keys).success, dataset
+        backfill.instance = instance
+
+    log(f"  backfill of {len(days) - 1} anchors x {repeat}")
+    with peak_rss(rss, "backfill"):
+        backfill_times = timed(backfill, repeat)
+    with peak_rss(rss, "raw_aggregation"):
+        raw_agg_times = timed(lambda: raw_full_aggregation(settings), repeat)
+
+    # Daily run: the newest anchor, after a backfill of all earlier ones.
+    instance = backfill.instance
+    log(f"  daily run of {last} x {repeat}")
+
+    def daily_with_dagster() -> None:
+        for dataset in DATASETS:
+            key = last.replace(day=1) if dataset == "gpr" else last
+            assert run_dataset(defs, instance, dataset, [key.isoformat()]).success
+
+    with peak_rss(rss, "daily_run"):
+        daily_times = timed(daily_with_dagster, repeat)
+        bare_times = timed(lambda: daily_without_dagster(settings, last), repeat)
+    with peak_rss(rss, "raw_day_scan"):
+        scan_times = timed(lambda: raw_day_scan(settings, last), max(repeat, 5))
+
+    # Query latency.
+    request = {"tickers": list(tickers), "metrics": BENCH_METRICS, "time_window": "past_week"}
+    log("  query latency")
+    with peak_rss(rss, "query_snapshot"):
+        warm = timed(lambda: answer_query(settings, request), 200)
+
+        def cold() -> None:
+            answer_module._rows_by_symbol.cache_clear()
+            answer_query(settings, request)
+
+        cold_times = timed(cold, 50)
+    with peak_rss(rss, "query_seed"):
+        seed_times = timed(lambda: seed_style_answer(settings, request, last), max(repeat, 3))
+
+    ms = 1000.0
+    return {
+        "days": len(days),
+        "tickers": list(tickers),
+        "cores": os.cpu_count(),
+        "query_snapshot_p50_ms": statistics.median(warm) * ms,
+        "query_snapshot_p95_ms": percentile(warm, 95) * ms,
+        "query_snapshot_p99_ms": percentile(warm, 99) * ms,
+        "query_snapshot_cold_p50_ms": statistics.median(cold_times) * ms,
+        "query_seed_p50_ms": statistics.median(seed_times) * ms,
+        "query_seed_p95_ms": percentile(seed_times, 95) * ms,
+        "query_speedup": statistics.median(seed_times) / statistics.median(warm),
+        "daily_run_s": statistics.median(daily_times),
+        "daily_compute_s": statistics.median(bare_times),
+        "daily_run_overhead_s": statistics.median(daily_times) - statistics.median(bare_times),
+        "daily_raw_scan_s": statistics.median(scan_times),
+        "daily_compute_vs_raw_scan": statistics.median(bare_times) / statistics.median(scan_times),
+        "backfill_s": statistics.median(backfill_times),
+        "backfill_per_anchor_ms": statistics.median(backfill_times) / max(1, len(days) - 1) * ms,
+        "backfill_raw_s": statistics.median(raw_agg_times),
+        "backfill_vs_raw": statistics.median(backfill_times) / statistics.median(raw_agg_times),
+        "peak_rss_mb": max(rss.values()),
+        "peak_rss_by_phase_mb": rss,
+        "repeat": repeat,
+    }
+
+
+ROWS = [
+    (
+        "query from snapshots p50 / p95 / p99 (ms)",
+        lambda r: (
+            f"{r['query_snapshot_p50_ms']:.2f} / {r['query_snapshot_p95_ms']:.2f} / "
+            f"{r['query_snapshot_p99_ms']:.2f}"
+        ),
+    ),
+    (
+        "query from snapshots, cold cache p50 (ms)",
+        lambda r: f"{r['query_snapshot_cold_p50_ms']:.2f}",
+    ),
+    ("query at query time (seed design) p50 (ms)", lambda r: f"{r['query_seed_p50_ms']:.1f}"),
+    ("speed-up, seed / snapshots (x)", lambda r: f"{r['query_speedup']:.0f}"),
+    ("daily run through Dagster (s)", lambda r: f"{r['daily_run_s']:.3f}"),
+    ("daily compute without Dagster (s)", lambda r: f"{r['daily_compute_s']:.3f}"),
+    ("Dagster overhead of the daily run (s)", lambda r: f"{r['daily_run_overhead_s']:.3f}"),
+    ("raw scan of the day's files (s)", lambda r: f"{r['daily_raw_scan_s']:.3f}"),
+    ("daily compute / raw day scan (x)", lambda r: f"{r['daily_compute_vs_raw_scan']:.1f}"),
+    ("single-run backfill, all anchors (s)", lambda r: f"{r['backfill_s']:.2f}"),
+    ("backfill per anchor (ms)", lambda r: f"{r['backfill_per_anchor_ms']:.1f}"),
+    ("raw full aggregation (s)", lambda r: f"{r['backfill_raw_s']:.2f}"),
+    ("backfill / raw aggregation (x)", lambda r: f"{r['backfill_vs_raw']:.1f}"),
+    ("peak RSS, worst phase (MB)", lambda r: f"{r['peak_rss_mb']:.0f}"),
+]
+
+
+def render_table(results: dict[int, dict[str, Any]]) -> str:
+    sizes = sorted(results)
+    header = ["measure"] + [f"{size} days" for size in sizes]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for label, cell in ROWS:
+        lines.append("| " + " | ".join([label] + [cell(results[s]) for s in sizes]) + " |")
+    return "\n".join(lines)
+
+
+def run_benchmark(
+    day_counts: Sequence[int],
+    tickers: Sequence[str] = DEFAULT_TICKERS,
+    seed: int = 7,
+    repeat: int = 3,
+    lakes_root: Path | None = None,
+    json_path: Path | None = None,
+    log=print,
+) -> dict[int, dict[str, Any]]:
+    """Benchmark every lake size; print the table; optionally write the JSON."""
+    lakes_root = lakes_root or PROJECT_ROOT / "bench" / "lakes"
+    results = {}
+    log(
+        f"silver-assets bench: {os.cpu_count()} cores, tickers {' '.join(tickers)}, seed {seed}, "
+        f"repeat {repeat} (SYNTHETIC demo lakes in {lakes_root})"
+    )
+    for days in day_counts:
+        log(f"lake of {days} trading days")
+        settings = lake_for(lakes_root, days, seed, tickers)
+        results[days] = bench_lake(settings, tickers, repeat, log)
+    log(render_table(results))
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
+        log(f"wrote {json_path}")
+    return results
