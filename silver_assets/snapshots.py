@@ -14,6 +14,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -65,12 +66,21 @@ class SnapshotStore:
         path = self.path(asset, partition)
         return pq.read_table(path) if path.exists() else None
 
+    def latest_before(self, asset: str, day: date) -> str | None:
+        """The newest materialized partition key of ``asset`` dated before ``day``."""
+        earlier = [key for key in self.partitions(asset) if key < day.isoformat()]
+        return earlier[-1] if earlier else None
+
     def read_between(self, asset: str, start: date, end: date) -> pa.Table | None:
         """All rows of the partitions dated in ``[start, end]``, or None when there are none."""
         lo, hi = start.isoformat(), end.isoformat()
-        keys = [key for key in self.partitions(asset) if lo <= key <= hi]
-        tables = [pq.read_table(self.path(asset, key)) for key in keys]
-        tables = [t for t in tables if t.num_rows]
-        if not tables:
+        paths = [str(self.path(asset, key)) for key in self.partitions(asset) if lo <= key <= hi]
+        if not paths:
             return None
-        return pa.concat_tables(tables, promote_options="default")
+        # DuckDB's multi-file reader opens a year of small daily files ~5x faster than a loop
+        # of pyarrow reads (the daily run's main cost before; see the README's Performance).
+        with duckdb.connect() as con:
+            table = con.sql(
+                "SELECT * FROM read_parquet($paths, union_by_name = true)", params={"paths": paths}
+            ).to_arrow_table()
+        return table if table.num_rows else None
