@@ -2,9 +2,10 @@
 
 Pure planning, no Dagster: the freshness sensor calls :func:`plan_refresh` once per dataset and
 turns the plan into partition registrations, observations and run requests. A partition is stale
-when it is the state's anchor and has no snapshot yet, or when a file it reads has changed since
-the last evaluation. A rewritten day makes stale the anchors from that day to the end of its
-reach: the IV-rank lookback for options, a week of retrievals for macro, the month itself for GPR.
+when it is the state's anchor (or a lake date the state skipped on the way to it) and has no
+snapshot yet, or when a file it reads has changed since the last evaluation. A rewritten day
+makes stale the anchors from that day to the end of its reach: the IV-rank lookback for options,
+a week of retrievals for macro, the month itself for GPR.
 """
 
 from __future__ import annotations
@@ -69,7 +70,11 @@ def plan_refresh(
     if previous is not None:
         changed = {d for d in now.keys() | previous.keys() if now.get(d) != previous.get(d)}
     known = set(registered)
-    new_keys = () if anchor_key in known else (anchor_key,)
+    # Lake dates the state skipped over since the newest registered one come along, so the
+    # daily series (IV rank, latest-as-of) has no holes the raw lake does not have.
+    newest = max(known, default=anchor_key)
+    gap = {d for d in now if newest < d < anchor_key} if dataset != "gpr" else set()
+    new_keys = tuple(sorted((gap | {anchor_key}) - known))
     reach = timedelta(days=reach_days(dataset, settings))
     affected = {
         key
@@ -77,7 +82,7 @@ def plan_refresh(
         for day in changed
         if date.fromisoformat(day) <= date.fromisoformat(key) <= date.fromisoformat(day) + reach
     }
-    stale = affected | ({anchor_key} - materialized)
+    stale = affected | set(new_keys) | ({anchor_key} - materialized)
     return RefreshPlan(
         dataset=dataset,
         anchor_key=anchor_key,

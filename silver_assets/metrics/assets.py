@@ -17,7 +17,9 @@ from dagster_duckdb import DuckDBResource
 from silver_assets.lake import files
 from silver_assets.metrics import sql
 from silver_assets.metrics.compute import (
+    CARRIED_INPUTS,
     FAMILY_INPUTS,
+    carried_forward,
     gpr_family,
     macro_family,
     option_family,
@@ -180,13 +182,23 @@ def options_daily_scan(
 def _daily_inputs(
     store: SnapshotStore, family: str, days: Sequence[date], settings: Settings
 ) -> dict[str, pa.Table]:
-    """The stored daily rows a family needs for ``days``: only its lookback, never raw chains."""
-    return {
-        name: _empty(
-            store.read_between(name, days[0] - timedelta(days=reach_days(name, settings)), days[-1])
-        )
-        for name in FAMILY_INPUTS[family]
-    }
+    """The stored daily rows a family needs for ``days``: only its lookback, never raw chains.
+
+    When the family has an earlier snapshot, its latest-only input is carried forward from it
+    plus the daily rows written since, so a new anchor reads two small files, not a year of them.
+    """
+    previous = store.latest_before(family, days[0])
+    carried_input = CARRIED_INPUTS.get(family, (None, {}))[0]
+    inputs = {}
+    for name in FAMILY_INPUTS[family]:
+        if previous is not None and name == carried_input:
+            since = date.fromisoformat(previous) + timedelta(days=1)
+            fresh = store.read_between(name, since, days[-1])
+            inputs[name] = carried_forward(family, store.read(family, previous), fresh)
+        else:
+            start = days[0] - timedelta(days=reach_days(name, settings))
+            inputs[name] = _empty(store.read_between(name, start, days[-1]))
+    return inputs
 
 
 def _option_family(name: str, description: str):
@@ -245,9 +257,15 @@ pricing_spread = _option_family(
 def macro_analysis(
     context: dg.AssetExecutionContext, silver: SilverLakeResource, duckdb: DuckDBResource
 ) -> dg.MaterializeResult:
-    days = _days(context)
+    days, store = _days(context), silver.store
+    previous_key = store.latest_before("macro_analysis", days[0])
+    previous = (
+        (date.fromisoformat(previous_key), store.read("macro_analysis", previous_key))
+        if previous_key
+        else None
+    )
     with duckdb.get_connection() as con:
-        table = macro_family(sql.prepare(con), silver.settings, days)
+        table = macro_family(sql.prepare(con), silver.settings, days, previous)
     counts = write_partitions(
         silver.store, "macro_analysis", table, days, "anchor_date", context.run.run_id
     )

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from silver_assets.lake import files
 from silver_assets.metrics import sql
@@ -27,6 +28,41 @@ FAMILY_INPUTS: dict[str, tuple[str, ...]] = {
     "liquidity_analysis": ("liquidity_daily",),
     "pricing_spread": ("pricing_daily",),
 }
+
+
+# A latest-only daily input that a family carries forward from its own previous snapshot, which
+# already holds each symbol's latest daily row (options_analysis stores it under other names).
+CARRIED_INPUTS: dict[str, tuple[str, dict[str, str]]] = {
+    "put_call_ratio": ("put_call_ratio_daily", {}),
+    "liquidity_analysis": ("liquidity_daily", {}),
+    "pricing_spread": ("pricing_daily", {}),
+    "options_analysis": (
+        "iv_skew_daily",
+        {"skew_date": "snapshot_date", "latest_iv_skew": "iv_skew"},
+    ),
+}
+
+
+def carried_forward(family: str, previous: pa.Table, fresh: pa.Table | None) -> pa.Table:
+    """The previous snapshot's daily rows, followed by the daily rows written since.
+
+    Exact for "latest at or before the anchor": the latest row at or before a later anchor is
+    either one of the fresh rows or the row the previous anchor already picked, and rows past
+    the reach are dropped by the as-of query itself.
+    """
+    _, renames = CARRIED_INPUTS[family]
+    base = previous.rename_columns([renames.get(c, c) for c in previous.column_names])
+    if "snapshot_date" in base.column_names:
+        base = base.filter(pc.is_valid(base["snapshot_date"]))
+        base = base.drop_columns([c for c in ("anchor_date",) if c in base.column_names])
+    else:  # the previous anchor had nothing to report
+        base = None
+    if fresh is not None and base is not None:
+        base = base.select([c for c in fresh.column_names if c in base.column_names])
+    parts = [t for t in (base, fresh) if t is not None and t.num_rows]
+    if not parts:
+        return pa.table({"snapshot_date": pa.array([], pa.date32())})
+    return pa.concat_tables(parts, promote_options="permissive")
 
 
 def reach_days(daily_asset: str, settings: Settings) -> int:
@@ -68,12 +104,23 @@ def option_family(
 
 
 def macro_family(
-    con: duckdb.DuckDBPyConnection, settings: Settings, anchors: Sequence[date]
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    anchors: Sequence[date],
+    previous: tuple[date, pa.Table] | None = None,
 ) -> pa.Table:
-    """Latest macro row per symbol for every anchor, with its retrieval file's version."""
+    """Latest macro row per symbol for every anchor, with its retrieval file's version.
+
+    With ``previous`` (an earlier anchor and its snapshot) only the files retrieved after that
+    anchor are read; its rows stand in for everything before.
+    """
     lake = settings.lake_root
-    start = min(anchors) - timedelta(days=sql.MACRO_SEARCH_DAYS)
-    table = sql.macro_as_of(con, files.files_between(lake, "macro", start, max(anchors)), anchors)
+    if previous is not None:
+        start, carried = previous[0] + timedelta(days=1), previous[1]
+    else:
+        start, carried = min(anchors) - timedelta(days=sql.MACRO_SEARCH_DAYS), None
+    paths = files.files_between(lake, "macro", start, max(anchors))
+    table = sql.macro_as_of(con, paths, anchors, carried)
     if table.num_rows == 0:
         return table
     retrievals = set(table["retrieval_date"].to_pylist())

@@ -289,41 +289,71 @@ def iv_rank_as_of(
     ).to_arrow_table()
 
 
+MACRO_COLUMNS = pa.schema(
+    [
+        ("observation_date", pa.date32()),
+        ("retrieval_date", pa.date32()),
+        ("symbol", pa.string()),
+        ("value", pa.float64()),
+        ("daily_change_pct", pa.float64()),
+        ("mom_change_pct", pa.float64()),
+    ]
+)
+
+
 def macro_as_of(
-    con: duckdb.DuckDBPyConnection, files: Sequence[Path | str], anchors: Sequence[date]
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[Path | str],
+    anchors: Sequence[date],
+    carried: pa.Table | None = None,
 ) -> pa.Table:
     """For each anchor and macro symbol, the latest row observed and retrieved by the anchor.
 
     The latest row is the greatest ``observation_date``, ties broken by the latest retrieval
-    (an intraday print replaced by the close). A file without ``retrieval_date`` takes its
-    folder's date.
+    (an intraday print replaced by the close), among retrievals of the last
+    ``MACRO_SEARCH_DAYS``. A file without ``retrieval_date`` takes its folder's date.
+    ``carried`` adds rows already selected earlier (a previous anchor's snapshot), so a new
+    anchor only reads the files retrieved since.
     """
-    if not files:
+    usable = carried is not None and carried.num_rows > 0
+    usable = usable and set(MACRO_COLUMNS.names) <= set(carried.column_names)
+    base = carried.select(MACRO_COLUMNS.names).cast(MACRO_COLUMNS) if usable else None
+    con.register("carried_rows", base if base is not None else MACRO_COLUMNS.empty_table())
+    if not files and base is None:
         return pa.table({"anchor_date": pa.array([], pa.date32())})
+    read = (
+        r"""
+        SELECT CAST(observation_date AS DATE) AS observation_date,
+               coalesce(TRY_CAST(retrieval_date AS DATE),
+                        CAST(regexp_extract(filename,
+                             'macro_snapshot_(\d{4}-\d{2}-\d{2})', 1) AS DATE))
+                   AS retrieval_date,
+               CAST(symbol AS VARCHAR) AS symbol,
+               nn(value) AS value,
+               nn(daily_change_pct) AS daily_change_pct,
+               nn(mom_change_pct) AS mom_change_pct
+        FROM read_parquet($files, union_by_name = true, filename = true)
+        UNION ALL
+        """
+        if files
+        else ""
+    )
     _register_anchors(con, anchors)
     return con.sql(
-        r"""
-            WITH rows AS (
-                SELECT CAST(observation_date AS DATE) AS observation_date,
-                       coalesce(TRY_CAST(retrieval_date AS DATE),
-                                CAST(regexp_extract(filename,
-                                     'macro_snapshot_(\d{4}-\d{2}-\d{2})', 1) AS DATE))
-                           AS retrieval_date,
-                       CAST(symbol AS VARCHAR) AS symbol,
-                       nn(value) AS value,
-                       nn(daily_change_pct) AS daily_change_pct,
-                       nn(mom_change_pct) AS mom_change_pct
-                FROM read_parquet($files, union_by_name = true, filename = true)
-            )
-            SELECT a.anchor_date, r.*
-            FROM anchors a
-            JOIN rows r ON r.observation_date <= a.anchor_date AND r.retrieval_date <= a.anchor_date
-            QUALIFY row_number() OVER (
-                PARTITION BY a.anchor_date, r.symbol
-                ORDER BY r.observation_date DESC, r.retrieval_date DESC) = 1
-            ORDER BY a.anchor_date, r.symbol
-            """,
-        params={"files": _paths(files)},
+        f"""
+        WITH rows AS ({read} SELECT * FROM carried_rows)
+        SELECT a.anchor_date, r.*
+        FROM anchors a
+        JOIN rows r
+          ON r.observation_date <= a.anchor_date
+         AND r.retrieval_date BETWEEN a.anchor_date - to_days(CAST($search AS INTEGER))
+                                  AND a.anchor_date
+        QUALIFY row_number() OVER (
+            PARTITION BY a.anchor_date, r.symbol
+            ORDER BY r.observation_date DESC, r.retrieval_date DESC) = 1
+        ORDER BY a.anchor_date, r.symbol
+        """,
+        params={"search": MACRO_SEARCH_DAYS, **({"files": _paths(files)} if files else {})},
     ).to_arrow_table()
 
 

@@ -116,3 +116,15 @@ def test_contiguous_groups_follow_dagster_key_order():
         ("2026-04-01", "2026-04-02"),
         ("2026-04-06", "2026-04-07"),
     ]
+
+
+def test_lake_dates_skipped_by_the_state_are_registered_with_the_new_anchor(tmp_path):
+    settings = build_lake(tmp_path, days=5)
+    instance = dg.DagsterInstance.ephemeral()
+    days = [d.isoformat() for d in files.options_dates(settings.lake_root)]
+    assert run_dataset(build_defs(settings), instance, "options", days[:2]).success
+    result = evaluate_freshness(instance, settings, None)
+    adds = {r.partitions_def_name: r.partition_keys for r in result.dynamic_partitions_requests}
+    assert adds["options_anchor_dates"] == days[2:]
+    (run,) = _requests(result, "options_job")
+    assert (run.tags[RANGE[0]], run.tags[RANGE[1]]) == (days[2], days[4])
