@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,25 +36,19 @@ from silver_assets.definitions import build_defs
 from silver_assets.lake import files
 from silver_assets.lake.generator import DEFAULT_TICKERS, generate_lake
 from silver_assets.metrics import sql
-from silver_assets.metrics.assets import write_partitions
-from silver_assets.metrics.compute import (
-    FAMILY_INPUTS,
-    OPTION_FAMILIES,
-    direct_family_tables,
-    gpr_family,
-    macro_family,
-    option_family,
-    reach_days,
-    with_versions,
-)
+from silver_assets.metrics.compute import OPTION_FAMILIES, direct_family_tables
 from silver_assets.metrics.families import BUILDERS, FAMILY_DATASET
+from silver_assets.metrics.materialize import (
+    daily_scan,
+    gpr_partitions,
+    macro_partitions,
+    option_family_partitions,
+)
 from silver_assets.partitions import anchor_keys
 from silver_assets.query import answer as answer_module
 from silver_assets.query.answer import answer_query
 from silver_assets.query.routing import macro_symbol_for
 from silver_assets.settings import PROJECT_ROOT, Settings
-from silver_assets.snapshots import SnapshotStore
-from silver_assets.sources import versions
 
 BENCH_METRICS = [
     "Put/Call Ratio",
@@ -133,39 +127,14 @@ def seed_style_answer(settings: Settings, request: dict, anchor: date) -> dict[s
 
 
 def daily_without_dagster(settings: Settings, day: date) -> None:
-    """One anchor's work for every dataset, with the functions the assets call, minus Dagster."""
-    store, run_id = SnapshotStore(settings.snapshot_root), "bench-without-dagster"
+    """One new anchor for every dataset: the assets' own functions, minus Dagster."""
+    run_id = "bench-without-dagster"
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
-    sql.load_chains(con, files.options_files(settings.lake_root, day), day, day)
-    version = {day: versions.version_of_day(settings.lake_root, "options", day)}
-    for name, table in sql.daily_tables(con).items():
-        write_partitions(
-            store,
-            name,
-            with_versions(table, "snapshot_date", version),
-            [day],
-            "snapshot_date",
-            run_id,
-        )
+    daily_scan(con, settings, [day], run_id)
     for family in OPTION_FAMILIES:
-        inputs = {
-            name: store.read_between(name, day - timedelta(days=reach_days(name, settings)), day)
-            for name in FAMILY_INPUTS[family]
-        }
-        table = option_family(con, family, inputs, [day], settings)
-        write_partitions(store, family, table, [day], "anchor_date", run_id)
-    month = day.replace(day=1)
-    write_partitions(
-        store, "macro_analysis", macro_family(con, settings, [day]), [day], "anchor_date", run_id
-    )
-    write_partitions(
-        store,
-        "geopolitical_analysis",
-        gpr_family(con, settings, [month]),
-        [month],
-        "anchor_date",
-        run_id,
-    )
+        option_family_partitions(con, settings, family, [day], run_id)
+    macro_partitions(con, settings, [day], run_id)
+    gpr_partitions(con, settings, [day.replace(day=1)], run_id)
     con.close()
 
 

@@ -6,27 +6,22 @@ set-based SQL of :mod:`silver_assets.metrics.sql`, and writes one snapshot file 
 the option families then read only those small daily rows, so a new anchor costs one day's scan.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import dagster as dg
 import pyarrow as pa
-import pyarrow.compute as pc
 from dagster_duckdb import DuckDBResource
 
-from silver_assets.lake import files
 from silver_assets.metrics import sql
-from silver_assets.metrics.compute import (
-    CARRIED_INPUTS,
-    FAMILY_INPUTS,
-    carried_forward,
-    gpr_family,
-    macro_family,
-    option_family,
-    reach_days,
-    with_versions,
-)
+from silver_assets.metrics.compute import FAMILY_INPUTS
 from silver_assets.metrics.families import BUILDERS
+from silver_assets.metrics.materialize import (
+    daily_scan,
+    gpr_partitions,
+    macro_partitions,
+    option_family_partitions,
+)
 from silver_assets.metrics.plots import history_plot
 from silver_assets.partitions import (
     gpr_anchor_partitions,
@@ -34,55 +29,13 @@ from silver_assets.partitions import (
     options_anchor_partitions,
 )
 from silver_assets.resources import SilverLakeResource
-from silver_assets.settings import Settings
-from silver_assets.snapshots import SnapshotStore
-from silver_assets.sources import versions
 from silver_assets.sources.assets import silver_gpr, silver_macro, silver_options
 
-# Days per daily-scan query: bounds memory on a year's backfill and paces progress messages.
-SCAN_CHUNK_DAYS = 21
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 
 
 def _days(context: dg.AssetExecutionContext) -> list[date]:
     return sorted(date.fromisoformat(key) for key in context.partition_keys)
-
-
-def _chunks(days: Sequence[date], size: int) -> Iterator[list[date]]:
-    for start in range(0, len(days), size):
-        yield list(days[start : start + size])
-
-
-def _empty(table: pa.Table | None) -> pa.Table:
-    return table if table is not None else pa.table({"snapshot_date": pa.array([], pa.date32())})
-
-
-def write_partitions(
-    store: SnapshotStore,
-    asset: str,
-    table: pa.Table,
-    days: Sequence[date],
-    key_column: str,
-    run_id: str,
-) -> dict[str, int]:
-    """Split ``table`` by ``key_column`` and write every partition of ``days`` (empty ones too).
-
-    An empty partition is written on purpose: it records that the anchor had nothing to report.
-    """
-    if "source_data_version" not in table.column_names:
-        table = table.append_column(
-            "source_data_version", pa.array([None] * table.num_rows, pa.string())
-        )
-    counts = {}
-    for day in days:
-        part = (
-            table.filter(pc.equal(table[key_column], pa.scalar(day, pa.date32())))
-            if table.num_rows
-            else table
-        )
-        store.write(asset, day.isoformat(), part, run_id)
-        counts[day.isoformat()] = part.num_rows
-    return counts
 
 
 def values_markdown(family: str, table: pa.Table, anchor: date) -> str:
@@ -146,26 +99,12 @@ def options_daily_scan(
     context: dg.AssetExecutionContext, silver: SilverLakeResource, duckdb: DuckDBResource
 ):
     """One scan of each day's option chains feeds all five daily assets."""
-    days, store, lake = _days(context), silver.store, silver.settings.lake_root
-    rows = dict.fromkeys(sql.DAILY_QUERIES, 0)
+    days = _days(context)
     with duckdb.get_connection() as con:
-        sql.prepare(con)
-        done = 0
-        for chunk in _chunks(days, SCAN_CHUNK_DAYS):
-            paths = [path for day in chunk for path in files.options_files(lake, day)]
-            loaded = sql.load_chains(con, paths, chunk[0], chunk[-1])
-            day_versions = {day: versions.version_of_day(lake, "options", day) for day in chunk}
-            for name, table in sql.daily_tables(con).items():
-                table = with_versions(table, "snapshot_date", day_versions)
-                counts = write_partitions(
-                    store, name, table, chunk, "snapshot_date", context.run.run_id
-                )
-                rows[name] += sum(counts.values())
-            done += len(chunk)
-            context.log.info(
-                f"options daily scan: {done}/{len(days)} dates ({chunk[-1]}), "
-                f"{len(paths)} files, {loaded} contracts"
-            )
+        rows = daily_scan(
+            sql.prepare(con), silver.settings, days, context.run.run_id, context.log.info
+        )
+    store = silver.store
     for name in sql.DAILY_QUERIES:
         metadata = {"dagster/row_count": rows[name], "dates": len(days)}
         if name in PLOTTED:
@@ -177,28 +116,6 @@ def options_daily_scan(
 # --------------------------------------------------------------------------------------------
 # Option families as of each anchor
 # --------------------------------------------------------------------------------------------
-
-
-def _daily_inputs(
-    store: SnapshotStore, family: str, days: Sequence[date], settings: Settings
-) -> dict[str, pa.Table]:
-    """The stored daily rows a family needs for ``days``: only its lookback, never raw chains.
-
-    When the family has an earlier snapshot, its latest-only input is carried forward from it
-    plus the daily rows written since, so a new anchor reads two small files, not a year of them.
-    """
-    previous = store.latest_before(family, days[0])
-    carried_input = CARRIED_INPUTS.get(family, (None, {}))[0]
-    inputs = {}
-    for name in FAMILY_INPUTS[family]:
-        if previous is not None and name == carried_input:
-            since = date.fromisoformat(previous) + timedelta(days=1)
-            fresh = store.read_between(name, since, days[-1])
-            inputs[name] = carried_forward(family, store.read(family, previous), fresh)
-        else:
-            start = days[0] - timedelta(days=reach_days(name, settings))
-            inputs[name] = _empty(store.read_between(name, start, days[-1]))
-    return inputs
 
 
 def _option_family(name: str, description: str):
@@ -213,11 +130,11 @@ def _option_family(name: str, description: str):
     def _asset(
         context: dg.AssetExecutionContext, silver: SilverLakeResource, duckdb: DuckDBResource
     ) -> dg.MaterializeResult:
-        days, store, settings = _days(context), silver.store, silver.settings
-        daily = _daily_inputs(store, name, days, settings)
+        days = _days(context)
         with duckdb.get_connection() as con:
-            table = option_family(sql.prepare(con), name, daily, days, settings)
-        counts = write_partitions(store, name, table, days, "anchor_date", context.run.run_id)
+            table, counts = option_family_partitions(
+                sql.prepare(con), silver.settings, name, days, context.run.run_id
+            )
         context.log.info(f"{name}: {len(days)} anchors, {sum(counts.values())} rows")
         return _family_result(name, table, days, counts)
 
@@ -257,18 +174,11 @@ pricing_spread = _option_family(
 def macro_analysis(
     context: dg.AssetExecutionContext, silver: SilverLakeResource, duckdb: DuckDBResource
 ) -> dg.MaterializeResult:
-    days, store = _days(context), silver.store
-    previous_key = store.latest_before("macro_analysis", days[0])
-    previous = (
-        (date.fromisoformat(previous_key), store.read("macro_analysis", previous_key))
-        if previous_key
-        else None
-    )
+    days = _days(context)
     with duckdb.get_connection() as con:
-        table = macro_family(sql.prepare(con), silver.settings, days, previous)
-    counts = write_partitions(
-        silver.store, "macro_analysis", table, days, "anchor_date", context.run.run_id
-    )
+        table, counts = macro_partitions(
+            sql.prepare(con), silver.settings, days, context.run.run_id
+        )
     return _family_result("macro_analysis", table, days, counts)
 
 
@@ -284,10 +194,9 @@ def geopolitical_analysis(
 ) -> dg.MaterializeResult:
     months = _days(context)
     with duckdb.get_connection() as con:
-        table = gpr_family(sql.prepare(con), silver.settings, months)
-    counts = write_partitions(
-        silver.store, "geopolitical_analysis", table, months, "anchor_date", context.run.run_id
-    )
+        table, counts = gpr_partitions(
+            sql.prepare(con), silver.settings, months, context.run.run_id
+        )
     return _family_result("geopolitical_analysis", table, months, counts)
 
 

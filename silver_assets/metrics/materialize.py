@@ -1,0 +1,159 @@
+"""Materialize metric partitions into the snapshot store: the assets' work, without Dagster.
+
+Each function reads what it needs (raw chains for the daily scan, stored daily rows or an
+earlier snapshot for the families), computes every requested anchor at once, and writes one
+snapshot file per partition. The Dagster assets are thin wrappers around these, and the
+benchmark calls them directly to measure Dagster's own overhead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, timedelta
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from silver_assets.lake import files
+from silver_assets.metrics import sql
+from silver_assets.metrics.compute import (
+    CARRIED_INPUTS,
+    FAMILY_INPUTS,
+    carried_forward,
+    gpr_family,
+    macro_family,
+    option_family,
+    reach_days,
+    with_versions,
+)
+from silver_assets.settings import Settings
+from silver_assets.snapshots import SnapshotStore
+from silver_assets.sources import versions
+
+# Days per daily-scan query: bounds memory on a year's backfill and paces progress messages.
+SCAN_CHUNK_DAYS = 21
+
+
+def _chunks(days: Sequence[date], size: int) -> Iterator[list[date]]:
+    for start in range(0, len(days), size):
+        yield list(days[start : start + size])
+
+
+def _empty(table: pa.Table | None) -> pa.Table:
+    return table if table is not None else pa.table({"snapshot_date": pa.array([], pa.date32())})
+
+
+def write_partitions(
+    store: SnapshotStore,
+    asset: str,
+    table: pa.Table,
+    days: Sequence[date],
+    key_column: str,
+    run_id: str,
+) -> dict[str, int]:
+    """Split ``table`` by ``key_column`` and write every partition of ``days`` (empty ones too).
+
+    An empty partition is written on purpose: it records that the anchor had nothing to report.
+    """
+    if "source_data_version" not in table.column_names:
+        table = table.append_column("source_data_version", pa.nulls(table.num_rows, pa.string()))
+    counts = {}
+    for day in days:
+        part = (
+            table.filter(pc.equal(table[key_column], pa.scalar(day, pa.date32())))
+            if table.num_rows
+            else table
+        )
+        store.write(asset, day.isoformat(), part, run_id)
+        counts[day.isoformat()] = part.num_rows
+    return counts
+
+
+def daily_scan(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    days: Sequence[date],
+    run_id: str,
+    progress: Callable[[str], None] = lambda message: None,
+) -> dict[str, int]:
+    """Scan each day's option chains once and write the five daily assets; rows per asset."""
+    store, lake = SnapshotStore(settings.snapshot_root), settings.lake_root
+    rows = dict.fromkeys(sql.DAILY_QUERIES, 0)
+    done = 0
+    for chunk in _chunks(sorted(days), SCAN_CHUNK_DAYS):
+        paths = [path for day in chunk for path in files.options_files(lake, day)]
+        loaded = sql.load_chains(con, paths, chunk[0], chunk[-1])
+        day_versions = {day: versions.version_of_day(lake, "options", day) for day in chunk}
+        for name, table in sql.daily_tables(con).items():
+            table = with_versions(table, "snapshot_date", day_versions)
+            counts = write_partitions(store, name, table, chunk, "snapshot_date", run_id)
+            rows[name] += sum(counts.values())
+        done += len(chunk)
+        progress(
+            f"options daily scan: {done}/{len(days)} dates ({chunk[-1]}), "
+            f"{len(paths)} files, {loaded} contracts"
+        )
+    return rows
+
+
+def daily_inputs(
+    store: SnapshotStore, family: str, days: Sequence[date], settings: Settings
+) -> dict[str, pa.Table]:
+    """The stored daily rows a family needs for ``days``: only its lookback, never raw chains.
+
+    When the family has an earlier snapshot, its latest-only input is carried forward from it
+    plus the daily rows written since, so a new anchor reads two small files, not a year of them.
+    """
+    previous = store.latest_before(family, days[0])
+    carried_input = CARRIED_INPUTS.get(family, (None, {}))[0]
+    inputs = {}
+    for name in FAMILY_INPUTS[family]:
+        if previous is not None and name == carried_input:
+            since = date.fromisoformat(previous) + timedelta(days=1)
+            fresh = store.read_between(name, since, days[-1])
+            inputs[name] = carried_forward(family, store.read(family, previous), fresh)
+        else:
+            start = days[0] - timedelta(days=reach_days(name, settings))
+            inputs[name] = _empty(store.read_between(name, start, days[-1]))
+    return inputs
+
+
+def option_family_partitions(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    family: str,
+    days: Sequence[date],
+    run_id: str,
+) -> tuple[pa.Table, dict[str, int]]:
+    """Compute and write one option family for ``days``; the table and rows per partition."""
+    store = SnapshotStore(settings.snapshot_root)
+    inputs = daily_inputs(store, family, sorted(days), settings)
+    table = option_family(con, family, inputs, sorted(days), settings)
+    return table, write_partitions(store, family, table, days, "anchor_date", run_id)
+
+
+def macro_partitions(
+    con: duckdb.DuckDBPyConnection, settings: Settings, days: Sequence[date], run_id: str
+) -> tuple[pa.Table, dict[str, int]]:
+    """Compute and write macro_analysis, carrying an earlier snapshot forward if there is one."""
+    store = SnapshotStore(settings.snapshot_root)
+    previous_key = store.latest_before("macro_analysis", min(days))
+    previous = (
+        (date.fromisoformat(previous_key), store.read("macro_analysis", previous_key))
+        if previous_key
+        else None
+    )
+    table = macro_family(con, settings, sorted(days), previous)
+    return table, write_partitions(store, "macro_analysis", table, days, "anchor_date", run_id)
+
+
+def gpr_partitions(
+    con: duckdb.DuckDBPyConnection, settings: Settings, months: Sequence[date], run_id: str
+) -> tuple[pa.Table, dict[str, int]]:
+    """Compute and write geopolitical_analysis for the monthly anchors."""
+    store = SnapshotStore(settings.snapshot_root)
+    table = gpr_family(con, settings, sorted(months))
+    return table, write_partitions(
+        store, "geopolitical_analysis", table, months, "anchor_date", run_id
+    )
