@@ -102,20 +102,29 @@ def daily_inputs(
 ) -> dict[str, pa.Table]:
     """The stored daily rows a family needs for ``days``: only its lookback, never raw chains.
 
-    When the family has an earlier snapshot, its latest-only input is carried forward from it
-    plus the daily rows written since, so a new anchor reads two small files, not a year of them.
+    When the family has an earlier snapshot, it stands in for everything before it: its
+    latest-only rows, and for options_analysis its IV-rank window. Only the daily rows written
+    since are read, so a new anchor reads a few small files, not a year of them.
     """
     previous = store.latest_before(family, days[0])
+    snapshot = store.read(family, previous) if previous is not None else None
     carried_input = CARRIED_INPUTS.get(family, (None, {}))[0]
     inputs = {}
     for name in FAMILY_INPUTS[family]:
-        if previous is not None and name == carried_input:
-            since = date.fromisoformat(previous) + timedelta(days=1)
-            fresh = store.read_between(name, since, days[-1])
-            inputs[name] = carried_forward(family, store.read(family, previous), fresh)
-        else:
+        # A snapshot written before the window was kept cannot stand in for the lookback.
+        usable = snapshot is not None and (
+            name == carried_input or "atm_window" in snapshot.column_names
+        )
+        if not usable:
             start = days[0] - timedelta(days=reach_days(name, settings))
             inputs[name] = _empty(store.read_between(name, start, days[-1]))
+            continue
+        fresh = store.read_between(name, date.fromisoformat(previous) + timedelta(days=1), days[-1])
+        if name == carried_input:
+            inputs[name] = carried_forward(family, snapshot, fresh)
+        else:  # the IV-rank series: the previous window plus the new days
+            parts = [t for t in (sql.atm_window_rows(snapshot), fresh) if t is not None]
+            inputs[name] = pa.concat_tables(parts, promote_options="permissive")
     return inputs
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 ATM_DTE_MIN, ATM_DTE_MAX = 7, 45
@@ -253,7 +254,8 @@ def iv_rank_as_of(
     """Latest ATM IV and its percentile rank over ``[anchor - lookback_days, anchor]``.
 
     ``ROUND(100 * PERCENT_RANK() OVER (ORDER BY atm_iv), 2)`` per anchor and symbol; NULL when
-    the window holds fewer than two daily observations.
+    the window holds fewer than two daily observations. ``atm_window`` keeps the ranked series,
+    so the next anchor can rank from it plus the new days instead of re-reading the lookback.
     """
     if atm_daily.num_rows == 0:
         return _ranks_schema().empty_table()
@@ -273,13 +275,19 @@ def iv_rank_as_of(
                 SELECT *,
                        round(100 * percent_rank() OVER (
                            PARTITION BY anchor_date, symbol ORDER BY atm_iv), 2) AS rank_pct,
-                       count(*) OVER (PARTITION BY anchor_date, symbol) AS rank_days
+                       count(*) OVER (PARTITION BY anchor_date, symbol) AS rank_days,
+                       list(struct_pack(
+                           snapshot_date := snapshot_date, atm_iv := atm_iv,
+                           atm_contract_symbol := atm_contract_symbol,
+                           source_data_version := source_data_version
+                       ) ORDER BY snapshot_date) OVER (PARTITION BY anchor_date, symbol)
+                           AS atm_window
                 FROM series
             )
             SELECT anchor_date, symbol, snapshot_date AS atm_date, atm_contract_symbol,
                    round(atm_iv, 4) AS latest_atm_iv,
                    CASE WHEN rank_days < 2 THEN NULL ELSE rank_pct END AS latest_atm_iv_rank_pct,
-                   rank_days, source_data_version
+                   rank_days, source_data_version, atm_window
             FROM ranked
             QUALIFY row_number() OVER (
                 PARTITION BY anchor_date, symbol ORDER BY snapshot_date DESC) = 1
@@ -409,7 +417,7 @@ def join_rank_and_skew(
         SELECT coalesce(r.anchor_date, w.anchor_date) AS anchor_date,
                coalesce(r.symbol, w.symbol) AS symbol,
                r.atm_date, r.atm_contract_symbol, r.latest_atm_iv, r.latest_atm_iv_rank_pct,
-               r.rank_days, CAST($lookback AS INTEGER) AS iv_rank_lookback_days,
+               r.rank_days, CAST($lookback AS INTEGER) AS iv_rank_lookback_days, r.atm_window,
                w.snapshot_date AS skew_date, w.put_wing_contract_symbol, w.otm_put_iv,
                w.call_wing_contract_symbol, w.otm_call_iv, w.iv_skew AS latest_iv_skew,
                coalesce(w.source_data_version, r.source_data_version) AS source_data_version
@@ -419,6 +427,26 @@ def join_rank_and_skew(
         """,
         params={"lookback": lookback_days},
     ).to_arrow_table()
+
+
+ATM_WINDOW_ENTRY = pa.struct(
+    [
+        ("snapshot_date", pa.date32()),
+        ("atm_iv", pa.float64()),
+        ("atm_contract_symbol", pa.string()),
+        ("source_data_version", pa.string()),
+    ]
+)
+
+
+def atm_window_rows(snapshot: pa.Table) -> pa.Table:
+    """The daily ATM rows kept in an options_analysis snapshot's ``atm_window`` column."""
+    if "atm_window" not in snapshot.column_names or snapshot.num_rows == 0:
+        return pa.table({"snapshot_date": pa.array([], pa.date32())})
+    windows = snapshot["atm_window"].combine_chunks()
+    entries = pa.Table.from_struct_array(pc.list_flatten(windows).cast(ATM_WINDOW_ENTRY))
+    owners = pc.take(snapshot["symbol"], pc.list_parent_indices(windows))
+    return entries.append_column("symbol", owners)
 
 
 def _ranks_schema() -> pa.Schema:
@@ -432,6 +460,7 @@ def _ranks_schema() -> pa.Schema:
             ("latest_atm_iv_rank_pct", pa.float64()),
             ("rank_days", pa.int64()),
             ("source_data_version", pa.string()),
+            ("atm_window", pa.list_(ATM_WINDOW_ENTRY)),
         ]
     )
 

@@ -27,8 +27,18 @@ FAMILIES = {
 NOT_VALUES = set(PROVENANCE_COLUMNS)
 
 
+def _without_provenance(value):
+    # The IV-rank window nests daily rows, whose provenance is not a value either.
+    if isinstance(value, list):
+        return [{k: v for k, v in e.items() if k not in NOT_VALUES} for e in value]
+    return value
+
+
 def _rows(table, drop=NOT_VALUES):
-    rows = [{k: v for k, v in row.items() if k not in drop} for row in table.to_pylist()]
+    rows = [
+        {k: _without_provenance(v) for k, v in row.items() if k not in drop}
+        for row in table.to_pylist()
+    ]
     return sorted(rows, key=lambda r: (str(r.get("anchor_date")), str(r.get("symbol"))))
 
 
