@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import statistics
 import tempfile
 import threading
@@ -44,7 +45,7 @@ from silver_assets.metrics.materialize import (
     macro_partitions,
     option_family_partitions,
 )
-from silver_assets.partitions import anchor_keys
+from silver_assets.partitions import anchor_keys, gpr_months
 from silver_assets.query import answer as answer_module
 from silver_assets.query.answer import answer_query
 from silver_assets.query.routing import macro_symbol_for
@@ -138,6 +139,20 @@ def daily_without_dagster(settings: Settings, day: date) -> None:
     con.close()
 
 
+def backfill_without_dagster(settings: Settings, days: Sequence[date], months: Sequence[date]):
+    """Every anchor in one pass of the assets' own functions, into a scratch snapshot store."""
+    scratch = Path(tempfile.mkdtemp(prefix="silver-bench-bare-"))
+    settings = dataclasses.replace(settings, snapshot_root=scratch)
+    con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
+    daily_scan(con, settings, days, "bench-without-dagster")
+    for family in OPTION_FAMILIES:
+        option_family_partitions(con, settings, family, days, "bench-without-dagster")
+    macro_partitions(con, settings, days, "bench-without-dagster")
+    gpr_partitions(con, settings, months, "bench-without-dagster")
+    con.close()
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
 def raw_day_scan(settings: Settings, day: date) -> None:
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
     paths = [str(p) for p in files.options_files(settings.lake_root, day)]
@@ -206,6 +221,10 @@ def bench_lake(settings: Settings, tickers: Sequence[str], repeat: int, log) -> 
     log(f"  backfill of {len(days) - 1} anchors x {repeat}")
     with peak_rss(rss, "backfill"):
         backfill_times = timed(backfill, repeat)
+    with peak_rss(rss, "backfill_compute"):
+        bare_backfill_times = timed(
+            lambda: backfill_without_dagster(settings, days[:-1], gpr_months(settings)), repeat
+        )
     with peak_rss(rss, "raw_aggregation"):
         raw_agg_times = timed(lambda: raw_full_aggregation(settings), repeat)
 
@@ -256,9 +275,14 @@ def bench_lake(settings: Settings, tickers: Sequence[str], repeat: int, log) -> 
         "daily_raw_scan_s": statistics.median(scan_times),
         "daily_compute_vs_raw_scan": statistics.median(bare_times) / statistics.median(scan_times),
         "backfill_s": statistics.median(backfill_times),
+        "backfill_compute_s": statistics.median(bare_backfill_times),
+        "backfill_overhead_s": statistics.median(backfill_times)
+        - statistics.median(bare_backfill_times),
         "backfill_per_anchor_ms": statistics.median(backfill_times) / max(1, len(days) - 1) * ms,
         "backfill_raw_s": statistics.median(raw_agg_times),
         "backfill_vs_raw": statistics.median(backfill_times) / statistics.median(raw_agg_times),
+        "backfill_compute_vs_raw": statistics.median(bare_backfill_times)
+        / statistics.median(raw_agg_times),
         "peak_rss_mb": max(rss.values()),
         "peak_rss_by_phase_mb": rss,
         "repeat": repeat,
@@ -285,9 +309,11 @@ ROWS = [
     ("raw scan of the day's files (s)", lambda r: f"{r['daily_raw_scan_s']:.3f}"),
     ("daily compute / raw day scan (x)", lambda r: f"{r['daily_compute_vs_raw_scan']:.1f}"),
     ("single-run backfill, all anchors (s)", lambda r: f"{r['backfill_s']:.2f}"),
+    ("backfill compute without Dagster (s)", lambda r: f"{r['backfill_compute_s']:.2f}"),
     ("backfill per anchor (ms)", lambda r: f"{r['backfill_per_anchor_ms']:.1f}"),
     ("raw full aggregation (s)", lambda r: f"{r['backfill_raw_s']:.2f}"),
     ("backfill / raw aggregation (x)", lambda r: f"{r['backfill_vs_raw']:.1f}"),
+    ("backfill compute / raw aggregation (x)", lambda r: f"{r['backfill_compute_vs_raw']:.1f}"),
     ("peak RSS, worst phase (MB)", lambda r: f"{r['peak_rss_mb']:.0f}"),
 ]
 

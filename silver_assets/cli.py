@@ -114,6 +114,8 @@ def materialize_datasets(
     history: bool = False,
 ) -> bool:
     """Run each dataset's job once over its anchors; print progress; True when all succeed."""
+    from silver_assets.anchors import resolve_anchor
+    from silver_assets.audit import AuditLog
     from silver_assets.automation.runs import run_dataset
     from silver_assets.definitions import defs
 
@@ -121,6 +123,13 @@ def materialize_datasets(
     instance = _instance()
     ok = True
     for dataset in datasets:
+        if anchor is None and start is None:
+            state = resolve_anchor(dataset, settings.state_path)
+            if state.is_fallback:
+                print(f"[{dataset}] warning: {state.fallback_reason}", file=sys.stderr, flush=True)
+                AuditLog(settings.audit_root).write(
+                    "ANCHOR_FALLBACK", dataset=dataset, reason=state.fallback_reason
+                )
         keys = partition_keys_for(dataset, settings, anchor, start, end, history)
         began = time.perf_counter()
         print(f"[{dataset}] materializing {len(keys)} anchor(s) {keys[0]}..{keys[-1]}", flush=True)

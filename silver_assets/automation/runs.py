@@ -51,7 +51,7 @@ def run_dataset(
     register_partitions(instance, dataset, list(keys))
     tags = partition_range_tags(instance, dataset, keys)
     observe = defs.resolve_job_def(OBSERVE_JOBS[dataset].name)
-    observe.execute_in_process(instance=instance, raise_on_error=False)
+    observe.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
     job = defs.resolve_job_def(DATASET_JOBS[dataset].name)
     result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
     failed = tuple(

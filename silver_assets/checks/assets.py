@@ -53,7 +53,10 @@ def check_dataset(dataset: str, silver: SilverLakeResource, keys: list[str]) -> 
     if keys:
         days = [date.fromisoformat(key) for key in keys]
     else:
-        days = [resolve_anchor(dataset, settings.state_path).date]
+        anchor = resolve_anchor(dataset, settings.state_path)
+        if anchor.is_fallback:
+            silver.audit.write("ANCHOR_FALLBACK", dataset=dataset, reason=anchor.fallback_reason)
+        days = [anchor.date]
     footer_files, row_files = files_to_check(dataset, settings.lake_root, days)
     report = contracts.validate(dataset, footer_files, row_files)
     silver.audit.write(

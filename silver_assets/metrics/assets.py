@@ -38,19 +38,30 @@ def _days(context: dg.AssetExecutionContext) -> list[date]:
     return sorted(date.fromisoformat(key) for key in context.partition_keys)
 
 
-def values_markdown(family: str, table: pa.Table, anchor: date) -> str:
-    """The latest anchor's answers as a Markdown table: ticker, values, lineage anchors."""
-    rows = [r for r in table.to_pylist() if r.get("anchor_date") == anchor]
-    if not rows:
-        return f"No rows for anchor {anchor}."
-    lines = [f"Anchor {anchor}", "", "| ticker | values | lineage anchors |", "|---|---|---|"]
+def values_table(family: str, table: pa.Table, anchor: date) -> dg.TableMetadataValue:
+    """The latest anchor's answers, one row per ticker: values and lineage anchors."""
     everything = frozenset({"GPR Threats", "GPR Acts"})
-    for row in rows:
+    records = []
+    for row in (r for r in table.to_pylist() if r.get("anchor_date") == anchor):
         ticker = row.get("symbol") or ""
         answer = BUILDERS[family](row, ticker, everything)
-        values = ", ".join(f"{k}={v}" for k, v in answer.values.items())
-        lines.append(f"| {ticker or '-'} | {values} | {', '.join(answer.anchors)} |")
-    return "\n".join(lines)
+        records.append(
+            dg.TableRecord(
+                {
+                    "ticker": ticker or "-",
+                    "values": ", ".join(f"{k}={v}" for k, v in answer.values.items()),
+                    "lineage_anchors": ", ".join(answer.anchors),
+                }
+            )
+        )
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn("ticker", "string"),
+            dg.TableColumn("values", "string"),
+            dg.TableColumn("lineage_anchors", "string"),
+        ]
+    )
+    return dg.MetadataValue.table(records=records, schema=schema)
 
 
 def _family_result(
@@ -61,7 +72,7 @@ def _family_result(
         metadata={
             "anchors": dg.MetadataValue.text(f"{days[0]} .. {days[-1]} ({len(days)})"),
             "dagster/row_count": sum(counts.values()),
-            "values": dg.MetadataValue.md(values_markdown(family, table, days[-1])),
+            "values": values_table(family, table, days[-1]),
         },
     )
 

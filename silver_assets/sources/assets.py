@@ -1,9 +1,12 @@
 """Observable source assets for the options, macro and GPR datasets.
 
-Each observation reports one data version per registered anchor partition: a digest of that
-day's files for the daily datasets, and of that month's row for GPR (see ``versions``). Dagster
-marks downstream partitions stale exactly where a version moved.
+Each observation reports one data version per anchor partition (the run's partitions in a
+partitioned run, else every registered one): a digest of that day's files for the daily
+datasets, and of that month's row for GPR (see ``versions``). Dagster marks downstream
+partitions stale exactly where a version moved.
 """
+
+from datetime import date
 
 import dagster as dg
 
@@ -19,14 +22,21 @@ from silver_assets.sources import versions
 GROUP = "silver_sources"
 
 
-def _by_partition(
-    context: dg.AssetExecutionContext,
-    partitions: dg.DynamicPartitionsDefinition,
-    found: dict[str, str],
-) -> dg.DataVersionsByPartition:
-    registered = context.instance.get_dynamic_partitions(partitions.name)
+def _target_keys(context, partitions: dg.DynamicPartitionsDefinition) -> list[str]:
+    """The run's partitions when it has some (a daily run observes one day), else every one."""
+    if context.has_partition_key or context.has_partition_key_range:
+        return list(context.partition_keys)
+    return context.instance.get_dynamic_partitions(partitions.name)
+
+
+def _observe_daily(context, dataset: str, partitions, lake_root) -> dg.DataVersionsByPartition:
     return dg.DataVersionsByPartition(
-        {key: dg.DataVersion(found.get(key, versions.EMPTY_VERSION)) for key in registered}
+        {
+            key: dg.DataVersion(
+                versions.version_of_day(lake_root, dataset, date.fromisoformat(key))
+            )
+            for key in _target_keys(context, partitions)
+        }
     )
 
 
@@ -36,8 +46,7 @@ def _by_partition(
     description="Daily option chains: options/<date>/<SYMBOL>_options_<date>.parquet",
 )
 def silver_options(context, silver: SilverLakeResource) -> dg.DataVersionsByPartition:
-    found = versions.daily_versions(silver.settings.lake_root, "options")
-    return _by_partition(context, options_anchor_partitions, found)
+    return _observe_daily(context, "options", options_anchor_partitions, silver.settings.lake_root)
 
 
 @dg.observable_source_asset(
@@ -46,8 +55,7 @@ def silver_options(context, silver: SilverLakeResource) -> dg.DataVersionsByPart
     description="Daily macro retrievals: macro/<date>/macro_snapshot_<date>.parquet",
 )
 def silver_macro(context, silver: SilverLakeResource) -> dg.DataVersionsByPartition:
-    found = versions.daily_versions(silver.settings.lake_root, "macro")
-    return _by_partition(context, macro_anchor_partitions, found)
+    return _observe_daily(context, "macro", macro_anchor_partitions, silver.settings.lake_root)
 
 
 @dg.observable_source_asset(
@@ -57,15 +65,15 @@ def silver_macro(context, silver: SilverLakeResource) -> dg.DataVersionsByPartit
 )
 def silver_gpr(context, silver: SilverLakeResource) -> dg.DataVersionsByPartition:
     lake = silver.settings.lake_root
+    keys = _target_keys(context, gpr_anchor_partitions)
     try:
         found = versions.gpr_month_versions(lake)
     except Exception as exc:  # an unreadable file is the contract check's to report
         context.log.warning(f"GPR file unreadable ({exc}); versioning it by its stat")
-        whole = versions.fingerprint([files.gpr_file(lake)])
-        found = dict.fromkeys(
-            context.instance.get_dynamic_partitions(gpr_anchor_partitions.name), whole
-        )
-    return _by_partition(context, gpr_anchor_partitions, found)
+        found = dict.fromkeys(keys, versions.fingerprint([files.gpr_file(lake)]))
+    return dg.DataVersionsByPartition(
+        {key: dg.DataVersion(found.get(key, versions.EMPTY_VERSION)) for key in keys}
+    )
 
 
 SOURCES = {"options": silver_options, "macro": silver_macro, "gpr": silver_gpr}

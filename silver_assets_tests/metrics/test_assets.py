@@ -185,3 +185,15 @@ def test_missing_lake_root_is_a_check_failure_not_a_crash(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
     run = run_dataset(build_defs(settings), instance, "options", [date(2026, 4, 30).isoformat()])
     assert not run.success and run.failed_checks == ("options_contract",)
+
+
+def test_materializations_show_values_anchors_and_plots(materialized):
+    instance = materialized.instance
+    event = instance.get_latest_materialization_event(dg.AssetKey("put_call_ratio"))
+    metadata = event.asset_materialization.metadata
+    records = metadata["values"].value.records
+    assert {r.data["ticker"] for r in records} == {"SPY", "QQQ", "IWM", "GLD"}
+    spy = next(r.data for r in records if r.data["ticker"] == "SPY")
+    assert "pcr_volume=" in spy["values"] and spy["lineage_anchors"].startswith("PCR_AGG_SPY_")
+    plot = instance.get_latest_materialization_event(dg.AssetKey("atm_iv_daily"))
+    assert "data:image/png;base64," in plot.asset_materialization.metadata["history"].value
