@@ -18,6 +18,8 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
+from silver_assets.lake.layout import NEWER_OPTIONS_COLUMNS
+
 OPTIONS_REQUIRED = (
     "snapshot_date",
     "symbol",
@@ -39,10 +41,6 @@ OPTIONS_REQUIRED = (
     "is_liquid",
     "is_liquid_basic",
     "is_executable_liquid",
-)
-# What the older 18-column options layout lacks; such files are read by name, with a warning.
-OPTIONS_LEGACY_MISSING = frozenset(
-    {"moneyness_ratio", "spread_ratio", "is_liquid_basic", "is_executable_liquid"}
 )
 MACRO_REQUIRED = ("observation_date", "symbol", "value", "daily_change_pct", "mom_change_pct")
 GPR_REQUIRED = ("date", "gpr", "gpr_percentile", "gpr_mom_pct")
@@ -213,9 +211,9 @@ def validate(
             continue
         missing = [c for c in required if c not in names]
         # The older layout lacks all four newer columns; losing only some of them is damage.
-        legacy = dataset == "options" and not names & OPTIONS_LEGACY_MISSING
-        if missing and legacy and set(missing) <= OPTIONS_LEGACY_MISSING:
-            lacks = ", ".join(sorted(OPTIONS_LEGACY_MISSING))
+        legacy = dataset == "options" and not names & NEWER_OPTIONS_COLUMNS
+        if missing and legacy and set(missing) <= NEWER_OPTIONS_COLUMNS:
+            lacks = ", ".join(sorted(NEWER_OPTIONS_COLUMNS))
             report.warnings.append(f"{path.name} uses the older 18-column layout; lacks {lacks}")
         elif missing:
             report.missing_columns[str(path)] = missing

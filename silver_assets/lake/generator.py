@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from silver_assets.anchors import write_state
+from silver_assets.lake.layout import MACRO_SCHEMA, OPTIONS_SCHEMA
 
 DEFAULT_TICKERS: tuple[str, ...] = ("SPY", "QQQ", "IWM", "GLD", "SLV")
 DEFAULT_END_DATE = date(2026, 4, 30)
@@ -46,49 +47,6 @@ _ANCHOR_DAY = date(2026, 4, 30)
 _GPR_FIRST_MONTH = date(2020, 1, 1)
 _GPR_ENRICHED = ("gpr_mom_pct", "gpr_yoy_pct", "gpr_3m_ma", "gpr_percentile")
 _SYMBOL_RE = re.compile(r"[A-Z0-9]{1,6}")  # OCC option roots are at most 6 characters
-
-_OPTIONS_SCHEMA = pa.schema(
-    [
-        ("snapshot_date", pa.string()),
-        ("symbol", pa.string()),
-        ("contract_symbol", pa.string()),
-        ("option_type", pa.string()),
-        ("strike", pa.float64()),
-        ("expiration", pa.string()),
-        ("dte", pa.int64()),
-        ("underlying_price", pa.float64()),
-        ("bid", pa.float64()),
-        ("ask", pa.float64()),
-        ("last_price", pa.float64()),
-        ("volume", pa.int64()),
-        ("open_interest", pa.int64()),
-        ("implied_volatility", pa.float64()),
-        ("in_the_money", pa.bool_()),
-        ("moneyness_pct", pa.float64()),
-        ("moneyness_ratio", pa.float64()),
-        ("spread_ratio", pa.float64()),
-        ("spread_pct", pa.float64()),
-        ("is_liquid_basic", pa.bool_()),
-        ("is_liquid", pa.bool_()),
-        ("is_executable_liquid", pa.bool_()),
-    ]
-)
-
-_MACRO_SCHEMA = pa.schema(
-    [
-        ("retrieval_date", pa.date32()),
-        ("observation_date", pa.date32()),
-        ("symbol", pa.string()),
-        ("name", pa.string()),
-        ("asset_class", pa.string()),
-        ("value", pa.float64()),
-        ("unit", pa.string()),
-        ("frequency", pa.string()),
-        ("daily_change_pct", pa.float64()),
-        ("mom_change_pct", pa.float64()),
-        ("yoy_change_pct", pa.float64()),
-    ]
-)
 
 # symbol -> (name, asset_class, unit, source ticker, multiple of its spot); strings as in the
 # real macro CSV (^RUT is not in it, so its strings follow the same pattern).
@@ -541,9 +499,9 @@ def _option_table(
     return pa.Table.from_arrays(
         [
             c if isinstance(c, pa.Array) else pa.array(c, type=f.type)
-            for c, f in zip(columns, _OPTIONS_SCHEMA, strict=True)
+            for c, f in zip(columns, OPTIONS_SCHEMA, strict=True)
         ],
-        schema=_OPTIONS_SCHEMA,
+        schema=OPTIONS_SCHEMA,
     )
 
 
@@ -607,7 +565,7 @@ def _macro_table(day: date, market: _Market) -> pa.Table:
         )
     for row in rows:
         row["retrieval_date"] = day
-    return pa.Table.from_pylist(rows, schema=_MACRO_SCHEMA)
+    return pa.Table.from_pylist(rows, schema=MACRO_SCHEMA)
 
 
 # --- GPR -------------------------------------------------------------------------------------

@@ -13,18 +13,11 @@ from pathlib import Path
 import dagster as dg
 
 from silver_assets.automation.jobs import DATASET_JOBS
+from silver_assets.metrics.families import FAMILY_DATASET
 from silver_assets.query.resource import SilverQueryResource
 from silver_assets.resources import SilverLakeResource
 
 QUESTIONS_FILE = "standing_questions.json"
-FAMILY_ASSETS = [
-    "put_call_ratio",
-    "options_analysis",
-    "liquidity_analysis",
-    "pricing_spread",
-    "macro_analysis",
-    "geopolitical_analysis",
-]
 
 
 def load_questions(config_dir: Path) -> list[dict]:
@@ -40,7 +33,7 @@ def load_questions(config_dir: Path) -> list[dict]:
 
 
 @dg.asset(
-    deps=FAMILY_ASSETS,
+    deps=list(FAMILY_DATASET),
     group_name="agent_answers",
     description="Answers to the standing questions, frozen after each successful daily run.",
 )

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from silver_assets.lake.layout import LEGACY_OPTIONS_SCHEMA, MACRO_SCHEMA, OPTIONS_SCHEMA
 from silver_assets.metrics import compute, sql
 from silver_assets.metrics.families import BUILDERS
 from silver_assets.query.routing import macro_symbol_for
@@ -27,59 +28,6 @@ from silver_assets.sources import versions
 NAN = float("nan")
 DAY = "2026-04-10"
 BULL, BEAR = "Bullish/Neutral", "Bearish Sentiment"
-
-# The current 22-column layout of the real options writer (SPEC §1).
-OPTIONS_SCHEMA = pa.schema(
-    [
-        ("snapshot_date", pa.string()),
-        ("symbol", pa.string()),
-        ("contract_symbol", pa.string()),
-        ("option_type", pa.string()),
-        ("strike", pa.float64()),
-        ("expiration", pa.string()),
-        ("dte", pa.int64()),
-        ("underlying_price", pa.float64()),
-        ("bid", pa.float64()),
-        ("ask", pa.float64()),
-        ("last_price", pa.float64()),
-        ("volume", pa.int64()),
-        ("open_interest", pa.int64()),
-        ("implied_volatility", pa.float64()),
-        ("in_the_money", pa.bool_()),
-        ("moneyness_pct", pa.float64()),
-        ("moneyness_ratio", pa.float64()),
-        ("spread_ratio", pa.float64()),
-        ("spread_pct", pa.float64()),
-        ("is_liquid_basic", pa.bool_()),
-        ("is_liquid", pa.bool_()),
-        ("is_executable_liquid", pa.bool_()),
-    ]
-)
-# The older 18-column layout: no moneyness_ratio, spread_ratio, is_liquid_basic, is_executable.
-OLD_OPTIONS_SCHEMA = pa.schema(
-    [
-        f
-        for f in OPTIONS_SCHEMA
-        if f.name
-        not in {"moneyness_ratio", "spread_ratio", "is_liquid_basic", "is_executable_liquid"}
-    ]
-)
-
-MACRO_SCHEMA = pa.schema(
-    [
-        ("retrieval_date", pa.date32()),
-        ("observation_date", pa.date32()),
-        ("symbol", pa.string()),
-        ("name", pa.string()),
-        ("asset_class", pa.string()),
-        ("value", pa.float64()),
-        ("unit", pa.string()),
-        ("frequency", pa.string()),
-        ("daily_change_pct", pa.float64()),
-        ("mom_change_pct", pa.float64()),
-        ("yoy_change_pct", pa.float64()),
-    ]
-)
 
 
 def d(text: str) -> date:
@@ -237,8 +185,8 @@ def test_load_chains_casts_iso_dates_filters_the_range_and_reads_nan_as_null(con
 
 def test_load_chains_reads_old_18_column_files_beside_new_ones_by_name(con, tmp_path):
     new = write_options(tmp_path / "new.parquet", [opt("N", volume=10)])
-    old = write_options(tmp_path / "old.parquet", [opt("O", volume=5)], OLD_OPTIONS_SCHEMA)
-    assert len(OLD_OPTIONS_SCHEMA) == 18
+    old = write_options(tmp_path / "old.parquet", [opt("O", volume=5)], LEGACY_OPTIONS_SCHEMA)
+    assert len(LEGACY_OPTIONS_SCHEMA) == 18
     assert sql.load_chains(con, [old, new], d(DAY), d(DAY)) == 2
     assert con.sql("SELECT sum(volume) FROM chain").fetchall() == [(15.0,)]
 
