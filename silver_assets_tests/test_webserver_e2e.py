@@ -128,7 +128,11 @@ def test_daemon_turns_a_new_anchor_into_a_queryable_snapshot(dagster_dev):
         state_path=settings.state_path,
         progress=False,
     )
-    request = {"tickers": ["SPY"], "metrics": ["Put/Call Ratio", "IV Skew"], "time_window": "today"}
+    request = {
+        "tickers": ["SPY"],
+        "metrics": ["Put/Call Ratio", "IV Skew", "Price"],
+        "time_window": "today",
+    }
 
     def fresh():
         payload = answer_query(settings, request)
@@ -143,6 +147,15 @@ def test_daemon_turns_a_new_anchor_into_a_queryable_snapshot(dagster_dev):
     print(f"\nstate advanced -> snapshot queryable: {delay:.1f}s")
     assert payload["citation_contract"]["pcr_volume"]["partition_key"] == NEW_DAY.isoformat()
 
+    # Let the queue drain (the runs of the three datasets, then the standing answers).
+    active = "{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED]}) "
+    active += "{ ... on Runs { results { runId } } } }"
+    _wait(
+        lambda: not _graphql(port, active)["runsOrError"]["results"],
+        FRESHNESS_SECONDS,
+        "the run queue to drain",
+        process,
+    )
     assets = {
         tuple(n["assetKey"]["path"])
         for n in _graphql(port, "{ assetNodes { assetKey { path } } }")["assetNodes"]
