@@ -97,13 +97,17 @@ def partition_keys_for(
     """The anchors a ``materialize`` call targets for one dataset."""
     from silver_assets.partitions import anchor_keys, lake_dates
 
-    if start is not None and end is not None:
-        lo = start.replace(day=1) if dataset == "gpr" else start
-        keys = [d.isoformat() for d in lake_dates(dataset, settings) if lo <= d <= end]
-        if not keys:
-            raise CliError(f"the lake has no {dataset} dates between {start} and {end}")
-        return keys
-    return anchor_keys(dataset, settings, history=history, anchor=anchor)
+    try:
+        if start is not None and end is not None:
+            lo = start.replace(day=1) if dataset == "gpr" else start
+            keys = [d.isoformat() for d in lake_dates(dataset, settings) if lo <= d <= end]
+            if not keys:
+                raise CliError(f"the lake has no {dataset} dates between {start} and {end}")
+        else:
+            keys = anchor_keys(dataset, settings, history=history, anchor=anchor)
+    except ValueError as exc:  # an unreadable lake file, named by the error
+        raise CliError(str(exc)) from exc
+    return keys
 
 
 def materialize_datasets(
@@ -137,7 +141,7 @@ def materialize_datasets(
         checks = f"; failed checks: {', '.join(run.failed_checks)}" if run.failed_checks else ""
         print(
             f"[{dataset}] {'ok' if run.success else 'FAILED'} in "
-            f"{time.perf_counter() - began:.1f}s (run {run.run_id}){checks}",
+            f"{time.perf_counter() - began:.1f}s (runs {', '.join(run.run_ids)}){checks}",
             flush=True,
         )
         ok &= run.success

@@ -9,19 +9,23 @@ family is computed for all tickers of a day in one set-based query anyway.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from silver_assets.anchors import resolve_anchor
 from silver_assets.lake import files
 from silver_assets.settings import Settings
+from silver_assets.snapshots import SnapshotStore
+from silver_assets.sources.versions import gpr_month_versions
 
 options_anchor_partitions = dg.DynamicPartitionsDefinition(name="options_anchor_dates")
 macro_anchor_partitions = dg.DynamicPartitionsDefinition(name="macro_anchor_dates")
 gpr_anchor_partitions = dg.DynamicPartitionsDefinition(name="gpr_anchor_months")
+
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 PARTITIONS_BY_DATASET: dict[str, dg.DynamicPartitionsDefinition] = {
     "options": options_anchor_partitions,
@@ -31,12 +35,8 @@ PARTITIONS_BY_DATASET: dict[str, dg.DynamicPartitionsDefinition] = {
 
 
 def gpr_months(settings: Settings) -> list[date]:
-    """Months present in the GPR file, ascending."""
-    path = files.gpr_file(settings.lake_root)
-    if not path.exists():
-        return []
-    months = pc.cast(pq.read_table(path, columns=["date"]).column("date"), "date32").to_pylist()
-    return sorted({m.replace(day=1) for m in months if m is not None})
+    """Months present in the GPR file, ascending (``ValueError`` if it is unreadable)."""
+    return sorted(date.fromisoformat(key) for key in gpr_month_versions(settings.lake_root))
 
 
 def lake_dates(dataset: str, settings: Settings) -> list[date]:
@@ -61,6 +61,29 @@ def anchor_keys(
     return sorted(day.isoformat() for day in keys)
 
 
+def missing_lookback(settings: Settings, anchor: date) -> list[str]:
+    """Options lake dates in the anchor's IV-rank lookback whose daily rows were never scanned.
+
+    The families read the stored daily rows, not the chains, so a rank computed before those days
+    are scanned would rank a shorter series than the lake holds. Runs for an anchor take these
+    dates along.
+    """
+    start = anchor - timedelta(days=settings.iv_rank_lookback_days)
+    scanned = set(SnapshotStore(settings.snapshot_root).partitions("atm_iv_daily"))
+    return [
+        day.isoformat()
+        for day in lake_dates("options", settings)
+        if start <= day < anchor and day.isoformat() not in scanned
+    ]
+
+
+def with_lookback(dataset: str, settings: Settings, keys: list[str]) -> list[str]:
+    """``keys`` plus, for options, the unscanned lake dates in the first key's lookback."""
+    if dataset != "options" or not keys:
+        return sorted(keys)
+    return sorted(set(keys) | set(missing_lookback(settings, date.fromisoformat(min(keys)))))
+
+
 def register_partitions(instance: dg.DagsterInstance, dataset: str, keys: list[str]) -> list[str]:
     """Add the keys Dagster does not know yet, in date order; return the new ones."""
     name = PARTITIONS_BY_DATASET[dataset].name
@@ -69,3 +92,40 @@ def register_partitions(instance: dg.DagsterInstance, dataset: str, keys: list[s
     if new:
         instance.add_dynamic_partitions(name, new)
     return new
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """Run tags that target ``first..last`` (in Dagster's key order) as a single run."""
+    if first == last:
+        return {PARTITION_TAG: first}
+    return {RANGE_START_TAG: first, RANGE_END_TAG: last}
+
+
+def keys_of_run(tags: dict[str, str], order: list[str]) -> list[str]:
+    """The partition keys a run's tags target, given Dagster's key ``order``."""
+    if PARTITION_TAG in tags:
+        return [tags[PARTITION_TAG]]
+    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+        start, end = order.index(tags[RANGE_START_TAG]), order.index(tags[RANGE_END_TAG])
+        return order[start : end + 1]
+    return []
+
+
+def contiguous_groups(order: list[str], keys: list[str]) -> list[tuple[str, str]]:
+    """Split ``keys`` into runs that are contiguous in Dagster's key ``order``: (first, last).
+
+    Dynamic partitions keep the order they were added in, and a range run covers every key
+    between its ends, so only keys that are neighbours in that order may share a run. Groups
+    come out in date order, so earlier anchors are materialized before later ones.
+    """
+    position = {key: i for i, key in enumerate(order)}
+    missing = sorted(set(keys) - set(position))
+    if missing:
+        raise ValueError(f"partitions not registered: {', '.join(missing[:5])}")
+    groups: list[list[str]] = []
+    for key in sorted(keys):
+        if groups and position[key] == position[groups[-1][-1]] + 1:
+            groups[-1].append(key)
+        else:
+            groups.append([key])
+    return [(group[0], group[-1]) for group in groups]

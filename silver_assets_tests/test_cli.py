@@ -99,6 +99,18 @@ def test_bad_input_gets_a_clear_error(cli_env, args, message):
     assert message in result.stderr
 
 
+def test_unreadable_gpr_file_is_a_clear_error(tmp_path):
+    root = tmp_path / "broken"
+    env = {**os.environ, **settings_env(make_settings(root)), "DAGSTER_HOME": str(tmp_path)}
+    assert (
+        run(env, "lake", "generate", "--days", "2", "--tickers", "SPY", "--no-progress").returncode
+        == 0
+    )
+    (root / "silver" / "gpr" / "gpr_monthly_enriched.parquet").write_bytes(b"garbage")
+    result = run(env, "materialize", "--all", "--dataset", "gpr")
+    assert result.returncode == 2 and "gpr_monthly_enriched.parquet" in result.stderr
+
+
 def test_malformed_request_file(cli_env, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"tickers": "SPY", "metrics": ["Price"]}')

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from silver_assets.anchors import resolve_anchor
+from silver_assets.partitions import missing_lookback
 from silver_assets.settings import Settings
 from silver_assets.sources import versions
 
@@ -47,7 +48,7 @@ def current_versions(dataset: str, settings: Settings) -> dict[str, str]:
     return versions.daily_versions(settings.lake_root, dataset)
 
 
-def reach_days(dataset: str, settings: Settings) -> int:
+def affected_days(dataset: str, settings: Settings) -> int:
     if dataset == "options":
         return settings.iv_rank_lookback_days
     return MACRO_REACH_DAYS if dataset == "macro" else 0
@@ -70,19 +71,18 @@ def plan_refresh(
     if previous is not None:
         changed = {d for d in now.keys() | previous.keys() if now.get(d) != previous.get(d)}
     known = set(registered)
-    # Lake dates the state skipped over since the newest registered one come along, so the
-    # daily series (IV rank, latest-as-of) has no holes the raw lake does not have.
-    newest = max(known, default=anchor_key)
-    gap = {d for d in now if newest < d < anchor_key} if dataset != "gpr" else set()
-    new_keys = tuple(sorted((gap | {anchor_key}) - known))
-    reach = timedelta(days=reach_days(dataset, settings))
+    # Option days in the anchor's lookback that were never scanned (skipped by the state, or
+    # arrived late) come along, so the IV-rank series has no holes the lake does not have.
+    history = set(missing_lookback(settings, anchor.date)) if dataset == "options" else set()
+    new_keys = tuple(sorted((history | {anchor_key}) - known))
+    reach = timedelta(days=affected_days(dataset, settings))
     affected = {
         key
         for key in known
         for day in changed
         if date.fromisoformat(day) <= date.fromisoformat(key) <= date.fromisoformat(day) + reach
     }
-    stale = affected | set(new_keys) | ({anchor_key} - materialized)
+    stale = affected | history | ({anchor_key} - materialized)
     return RefreshPlan(
         dataset=dataset,
         anchor_key=anchor_key,
@@ -91,21 +91,3 @@ def plan_refresh(
         stale_keys=tuple(sorted(k for k in stale if k <= anchor_key)),
         versions=now,
     )
-
-
-def contiguous_groups(order: Sequence[str], keys: Sequence[str]) -> list[tuple[str, str]]:
-    """Split ``keys`` into runs that are contiguous in Dagster's key ``order``: (first, last).
-
-    A range run covers every key between its ends, so only contiguous stale keys share a run.
-    """
-    position = {key: i for i, key in enumerate(order)}
-    ranked = sorted((position[k], k) for k in keys if k in position)
-    groups: list[list[str]] = []
-    previous = None
-    for index, key in ranked:
-        if previous is not None and index == previous + 1:
-            groups[-1].append(key)
-        else:
-            groups.append([key])
-        previous = index
-    return [(group[0], group[-1]) for group in groups]

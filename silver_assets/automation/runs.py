@@ -12,33 +12,28 @@ from dataclasses import dataclass
 import dagster as dg
 
 from silver_assets.automation.jobs import DATASET_JOBS, OBSERVE_JOBS
-from silver_assets.partitions import PARTITIONS_BY_DATASET, register_partitions
-
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
+from silver_assets.partitions import (
+    PARTITIONS_BY_DATASET,
+    contiguous_groups,
+    range_tags,
+    register_partitions,
+    with_lookback,
+)
+from silver_assets.settings import Settings
 
 
 @dataclass(frozen=True)
 class DatasetRun:
     dataset: str
     keys: tuple[str, ...]
-    run_id: str
+    run_ids: tuple[str, ...]
     success: bool
     failed_checks: tuple[str, ...]
 
 
-def partition_range_tags(instance: dg.DagsterInstance, dataset: str, keys: Sequence[str]) -> dict:
-    """Tags that target ``keys`` (sorted) as one run: a single key, or a range of keys."""
-    if not keys:
-        raise ValueError(f"no {dataset} partition keys to run")
-    ordered = sorted(keys)
-    if len(ordered) == 1:
-        return {"dagster/partition": ordered[0]}
-    known = instance.get_dynamic_partitions(PARTITIONS_BY_DATASET[dataset].name)
-    missing = sorted(set(ordered) - set(known))
-    if missing:
-        raise ValueError(f"{dataset} partitions not registered: {', '.join(missing[:5])}")
-    return {RANGE_START_TAG: ordered[0], RANGE_END_TAG: ordered[-1]}
+def settings_of(defs: dg.Definitions) -> Settings:
+    """The settings the definitions were built with (their ``silver`` resource)."""
+    return defs.resources["silver"].settings
 
 
 def run_dataset(
@@ -47,20 +42,36 @@ def run_dataset(
     dataset: str,
     keys: Sequence[str],
 ) -> DatasetRun:
-    """Register ``keys``, observe the source, and materialize the dataset's job in one run."""
-    register_partitions(instance, dataset, list(keys))
-    tags = partition_range_tags(instance, dataset, keys)
+    """Register ``keys``, observe the source, and materialize the dataset's job.
+
+    Options runs take along the unscanned lake dates of the first anchor's IV-rank lookback.
+
+    Keys that are neighbours in Dagster's partition order share one single-run backfill; keys
+    registered out of date order (an anchor first, its history later) get one run per group,
+    earliest first. Stops at the first failed run.
+    """
+    if not keys:
+        raise ValueError(f"no {dataset} partition keys to run")
+    keys = with_lookback(dataset, settings_of(defs), list(keys))
+    register_partitions(instance, dataset, keys)
+    order = instance.get_dynamic_partitions(PARTITIONS_BY_DATASET[dataset].name)
     observe = defs.resolve_job_def(OBSERVE_JOBS[dataset].name)
-    observe.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
     job = defs.resolve_job_def(DATASET_JOBS[dataset].name)
-    result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
-    failed = tuple(
-        evaluation.check_name
-        for evaluation in (
-            event.event_specific_data
-            for event in result.all_events
-            if event.event_type_value == "ASSET_CHECK_EVALUATION"
-        )
-        if not evaluation.passed
-    )
-    return DatasetRun(dataset, tuple(sorted(keys)), result.run_id, result.success, failed)
+    run_ids, failed = [], []
+    for first, last in contiguous_groups(order, list(keys)):
+        tags = range_tags(first, last)
+        observe.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        run_ids.append(result.run_id)
+        failed += [
+            evaluation.check_name
+            for evaluation in (
+                event.event_specific_data
+                for event in result.all_events
+                if event.event_type_value == "ASSET_CHECK_EVALUATION"
+            )
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+        ]
+        if not result.success:
+            return DatasetRun(dataset, tuple(sorted(keys)), tuple(run_ids), False, tuple(failed))
+    return DatasetRun(dataset, tuple(sorted(keys)), tuple(run_ids), True, tuple(failed))

@@ -8,7 +8,13 @@ import dagster as dg
 
 from silver_assets.anchors import resolve_anchor
 from silver_assets.automation.jobs import DATASET_JOBS, DATASET_SOURCES
-from silver_assets.partitions import register_partitions
+from silver_assets.partitions import (
+    PARTITIONS_BY_DATASET,
+    contiguous_groups,
+    range_tags,
+    register_partitions,
+    with_lookback,
+)
 from silver_assets.resources import SilverLakeResource
 
 contract_checks_job = dg.define_asset_job(
@@ -38,10 +44,14 @@ def _daily_schedule(dataset: str) -> dg.ScheduleDefinition:
         anchor = resolve_anchor(dataset, silver.settings.state_path)
         if anchor.is_fallback:
             return dg.SkipReason(f"{dataset}: {anchor.fallback_reason}")
-        key = anchor.date.isoformat()
-        register_partitions(context.instance, dataset, [key])
+        keys = with_lookback(dataset, silver.settings, [anchor.date.isoformat()])
+        register_partitions(context.instance, dataset, keys)
+        order = context.instance.get_dynamic_partitions(PARTITIONS_BY_DATASET[dataset].name)
         day = context.scheduled_execution_time.date().isoformat()
-        return dg.RunRequest(run_key=f"{dataset}:{key}:{day}", partition_key=key)
+        return [
+            dg.RunRequest(run_key=f"{dataset}:{first}:{last}:{day}", tags=range_tags(first, last))
+            for first, last in contiguous_groups(order, keys)
+        ]
 
     return _schedule
 

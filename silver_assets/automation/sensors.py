@@ -11,22 +11,22 @@
 
 import hashlib
 import json
-import os
 import time
 
 import dagster as dg
 
 from silver_assets.anchors import resolve_anchor
 from silver_assets.automation.alerts import Alert, raise_alert
-from silver_assets.automation.freshness import (
-    COMPLETION_ASSET,
-    StateUnavailable,
-    contiguous_groups,
-    plan_refresh,
-)
+from silver_assets.automation.freshness import COMPLETION_ASSET, plan_refresh
 from silver_assets.automation.jobs import DATASET_JOBS, DATASET_SOURCES
-from silver_assets.automation.runs import RANGE_END_TAG, RANGE_START_TAG
-from silver_assets.partitions import PARTITIONS_BY_DATASET
+from silver_assets.partitions import (
+    PARTITION_TAG,
+    PARTITIONS_BY_DATASET,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    contiguous_groups,
+    range_tags,
+)
 from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import Settings
 
@@ -39,11 +39,7 @@ CONTRACT_CHECKS = {
 
 
 def _run_request(dataset: str, first: str, last: str, fingerprint: str) -> dg.RunRequest:
-    tags = (
-        {"dagster/partition": first}
-        if first == last
-        else {RANGE_START_TAG: first, RANGE_END_TAG: last}
-    )
+    tags = range_tags(first, last)
     return dg.RunRequest(
         run_key=f"{dataset}:{first}:{last}:{fingerprint}",
         job_name=DATASET_JOBS[dataset].name,
@@ -64,8 +60,8 @@ def evaluate_freshness(
         materialized = {p.stem for p in done_dir.glob("*.parquet")} if done_dir.is_dir() else set()
         try:
             plan = plan_refresh(dataset, settings, registered, materialized, state.get(dataset))
-        except StateUnavailable as exc:
-            notes.append(f"skipped {exc}")
+        except ValueError as exc:  # an unusable state file or lake file skips this dataset only
+            notes.append(f"skipped {dataset}: {exc}")
             continue
         if plan.new_keys:
             additions.append(partitions.build_add_request(list(plan.new_keys)))
@@ -112,87 +108,103 @@ def silver_freshness_sensor(context: dg.SensorEvaluationContext, silver: SilverL
 # ------------------------------------------------------------------------------------ alerts
 
 
-def _check_alerts(instance: dg.DagsterInstance, seen: dict[str, int]) -> list[Alert]:
+RESOLVED = frozenset({"SUCCEEDED", "FAILED"})
+SEEN_PER_CHECK = 200
+
+
+def _check_alerts(instance: dg.DagsterInstance, seen: dict[str, list[int]]) -> list[Alert]:
+    """Alerts for failed check evaluations not alerted before.
+
+    An execution record is created when its run starts (planned) and resolved in place later,
+    with the same id, so only resolved records are read and the cursor keeps their ids.
+    """
     alerts = []
     for dataset, key in CONTRACT_CHECKS.items():
-        history = instance.event_log_storage.get_asset_check_execution_history(key, limit=20)
+        done = set(seen.get(dataset, []))
+        history = instance.event_log_storage.get_asset_check_execution_history(key, limit=50)
         for record in reversed(history):
-            if record.id <= seen.get(dataset, 0):
+            if record.status.value not in RESOLVED or record.id in done:
                 continue
-            seen[dataset] = record.id
+            done.add(record.id)
             event = record.event
             evaluation = event.dagster_event.event_specific_data if event else None
-            if evaluation is None or evaluation.passed:
+            if not isinstance(evaluation, dg.AssetCheckEvaluation) or evaluation.passed:
                 continue
-            metadata = evaluation.metadata
-            status = metadata.get("status")
+            status = evaluation.metadata.get("status")
             run = instance.get_run_by_id(record.run_id)
-            partition = None
-            if run is not None:
-                tags = run.tags
-                partition = tags.get("dagster/partition") or (
-                    f"{tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
-                    if RANGE_START_TAG in tags
-                    else None
-                )
             alerts.append(
                 Alert(
                     kind="check_failed",
                     message=evaluation.description or f"{key.name} failed",
                     ui_path=f"/assets/{key.asset_key.to_user_string()}?view=checks",
                     asset=key.asset_key.to_user_string(),
-                    partition=partition,
+                    partition=_partition_label(run.tags) if run is not None else None,
                     check=key.name,
                     status=status.value if status is not None else None,
                     run_id=record.run_id,
                 )
             )
+        seen[dataset] = sorted(done)[-SEEN_PER_CHECK:]
     return alerts
 
 
-def _stale_alerts(settings: Settings, seen: set[str]) -> list[Alert]:
-    """The state's anchor has waited longer than the allowed age for its snapshot."""
-    alerts = []
-    try:
-        state_age_min = (time.time() - os.stat(settings.state_path).st_mtime) / 60
-    except OSError:
-        return alerts
-    if state_age_min < settings.stale_after_minutes:
-        return alerts
+def _partition_label(tags: dict[str, str]) -> str | None:
+    if PARTITION_TAG in tags:
+        return tags[PARTITION_TAG]
+    if RANGE_START_TAG in tags:
+        return f"{tags[RANGE_START_TAG]}..{tags.get(RANGE_END_TAG)}"
+    return None
+
+
+def _stale_alerts(
+    settings: Settings, first_seen: dict[str, float], alerted: set[str]
+) -> list[Alert]:
+    """The state's anchor has waited longer than the allowed age for its snapshot.
+
+    The wait starts when this sensor first saw the anchor (kept in its cursor), not at the state
+    file's modification time, which other jobs' keys also touch. One alert per anchor.
+    """
+    alerts, now = [], time.time()
     for dataset, family in COMPLETION_ASSET.items():
         anchor = resolve_anchor(dataset, settings.state_path)
-        key = anchor.date.isoformat()
-        marker = f"{family}:{key}"
-        if anchor.is_fallback or marker in seen:
+        if anchor.is_fallback:
             continue
-        if not (settings.snapshot_root / family / f"{key}.parquet").exists():
-            seen.add(marker)
-            alerts.append(
-                Alert(
-                    kind="stale_snapshot",
-                    message=(
-                        f"{family} has no snapshot for anchor {key} "
-                        f"{state_age_min:.0f} min after the state file reported it"
-                    ),
-                    ui_path=f"/assets/{family}?view=partitions",
-                    asset=family,
-                    partition=key,
-                    status="STALE",
-                )
+        marker = f"{family}:{anchor.date.isoformat()}"
+        if (settings.snapshot_root / family / f"{anchor.date.isoformat()}.parquet").exists():
+            first_seen.pop(marker, None)
+            continue
+        waited_min = (now - first_seen.setdefault(marker, now)) / 60
+        if marker in alerted or waited_min < settings.stale_after_minutes:
+            continue
+        alerted.add(marker)
+        alerts.append(
+            Alert(
+                kind="stale_snapshot",
+                message=f"{family} has no snapshot for anchor {anchor.date} after "
+                f"{waited_min:.0f} min",
+                ui_path=f"/assets/{family}?view=partitions",
+                asset=family,
+                partition=anchor.date.isoformat(),
+                status="STALE",
             )
+        )
     return alerts
 
 
 def evaluate_alerts(
     instance: dg.DagsterInstance, settings: Settings, cursor: str | None
-) -> dg.SkipReason | dg.SensorResult:
+) -> dg.SensorResult:
     state = json.loads(cursor) if cursor else {}
     seen_checks = state.get("checks", {})
-    seen_stale = set(state.get("stale", []))
-    alerts = _check_alerts(instance, seen_checks) + _stale_alerts(settings, seen_stale)
+    first_seen = state.get("first_seen", {})
+    alerted = set(state.get("alerted", []))
+    alerts = _check_alerts(instance, seen_checks) + _stale_alerts(settings, first_seen, alerted)
     for alert in alerts:
         raise_alert(alert, settings.alerts_log, settings.alert_webhook_url)
-    cursor = json.dumps({"checks": seen_checks, "stale": sorted(seen_stale)}, sort_keys=True)
+    cursor = json.dumps(
+        {"checks": seen_checks, "first_seen": first_seen, "alerted": sorted(alerted)},
+        sort_keys=True,
+    )
     return dg.SensorResult(
         cursor=cursor,
         skip_reason=None if alerts else "no failed checks and no stale snapshots",
@@ -222,7 +234,7 @@ def silver_run_failure_sensor(context: dg.RunFailureSensorContext, silver: Silve
             kind="run_failed",
             message=context.failure_event.message or "run failed",
             ui_path=f"/runs/{run.run_id}",
-            partition=run.tags.get("dagster/partition"),
+            partition=run.tags.get(PARTITION_TAG),
             status="FAILURE",
             run_id=run.run_id,
             asset=run.job_name,

@@ -13,26 +13,17 @@ import dagster as dg
 from silver_assets.anchors import resolve_anchor
 from silver_assets.checks import contracts
 from silver_assets.lake import files
-from silver_assets.partitions import PARTITIONS_BY_DATASET
+from silver_assets.partitions import PARTITIONS_BY_DATASET, keys_of_run
 from silver_assets.resources import SilverLakeResource
 from silver_assets.sources.assets import SOURCES
 
 ROW_CHECK_DAYS = 5
-PARTITION_TAG = "dagster/partition"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def run_partition_keys(context: dg.AssetCheckExecutionContext, dataset: str) -> list[str]:
-    """The partition keys targeted by the current run, in Dagster's order."""
-    tags = context.run.tags
-    if PARTITION_TAG in tags:
-        return [tags[PARTITION_TAG]]
-    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
-        keys = context.instance.get_dynamic_partitions(PARTITIONS_BY_DATASET[dataset].name)
-        start, end = keys.index(tags[RANGE_START_TAG]), keys.index(tags[RANGE_END_TAG])
-        return keys[start : end + 1]
-    return []
+    """The partition keys targeted by the current run."""
+    order = context.instance.get_dynamic_partitions(PARTITIONS_BY_DATASET[dataset].name)
+    return keys_of_run(context.run.tags, order)
 
 
 def files_to_check(dataset: str, lake_root, days: list[date]) -> tuple[list, list]:

@@ -176,7 +176,7 @@ DATASETS: dict[str, tuple[tuple[str, ...], Any]] = {
 
 def _read_frame(paths: Sequence[Path], columns: Sequence[str]) -> pd.DataFrame:
     # Column names come from our own contract, never from user input; paths are bound.
-    quoted = ", ".join(f'"{c}"' for c in columns)
+    quoted = ", ".join(f'"{c}"' for c in columns) or "*"
     with duckdb.connect() as con:
         return con.execute(
             f"SELECT {quoted} FROM read_parquet(?, union_by_name = true)",
@@ -241,7 +241,7 @@ def validate(
             frame = _read_frame(row_files, columns)
         except duckdb.Error:
             # The footer was fine but a data page is not: find and name the file(s).
-            report.unreadable = _unreadable_rows(row_files, columns)
+            report.unreadable = unreadable_files(row_files, columns)
             report.status = "READ_FAILED"
             report.message = "unreadable Parquet rows: " + "; ".join(
                 f"{Path(p).name} ({why})" for p, why in report.unreadable.items()
@@ -267,7 +267,8 @@ def validate(
     return report
 
 
-def _unreadable_rows(paths: Sequence[Path], columns: Sequence[str]) -> dict[str, str]:
+def unreadable_files(paths: Sequence[Path], columns: Sequence[str] = ()) -> dict[str, str]:
+    """``{path: error}`` for each file whose rows cannot be read (one read per file)."""
     broken = {}
     for path in paths:
         try:

@@ -43,6 +43,10 @@ CARRIED_INPUTS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
+# Columns a family adds to its daily rows; carried rows drop them so they are derived afresh.
+FAMILY_ONLY_COLUMNS = ("anchor_date", "market_impact_risk")
+
+
 def carried_forward(family: str, previous: pa.Table, fresh: pa.Table | None) -> pa.Table:
     """The previous snapshot's daily rows, followed by the daily rows written since.
 
@@ -54,7 +58,8 @@ def carried_forward(family: str, previous: pa.Table, fresh: pa.Table | None) -> 
     base = previous.rename_columns([renames.get(c, c) for c in previous.column_names])
     if "snapshot_date" in base.column_names:
         base = base.filter(pc.is_valid(base["snapshot_date"]))
-        base = base.drop_columns([c for c in ("anchor_date",) if c in base.column_names])
+        derived = [c for c in FAMILY_ONLY_COLUMNS if c in base.column_names]
+        base = base.drop_columns(derived)
     else:  # the previous anchor had nothing to report
         base = None
     if fresh is not None and base is not None:
@@ -95,6 +100,8 @@ def option_family(
     table = sql.latest_as_of(con, daily[daily_asset], anchors)
     if family != "liquidity_analysis" or table.num_rows == 0:
         return table
+    if "market_impact_risk" in table.column_names:
+        table = table.drop_columns(["market_impact_risk"])
     policy = load_policy(settings.config_dir)
     risk = [
         market_impact_risk(r["symbol"], r["avg_spread_pct"], r["liquid_contracts"], policy)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from silver_assets.checks.contracts import unreadable_files
 from silver_assets.lake import files
 from silver_assets.metrics import sql
 from silver_assets.metrics.compute import (
@@ -83,7 +85,13 @@ def daily_scan(
     done = 0
     for chunk in _chunks(sorted(days), SCAN_CHUNK_DAYS):
         paths = [path for day in chunk for path in files.options_files(lake, day)]
-        loaded = sql.load_chains(con, paths, chunk[0], chunk[-1])
+        try:
+            loaded = sql.load_chains(con, paths, chunk[0], chunk[-1])
+        except duckdb.Error as exc:
+            # The contract check validates rows of the latest days only; name the culprit here.
+            broken = unreadable_files(paths)
+            named = "; ".join(f"{Path(p).name} ({why})" for p, why in broken.items())
+            raise ValueError(f"unreadable option files: {named or exc}") from exc
         day_versions = {day: versions.version_of_day(lake, "options", day) for day in chunk}
         for name, table in sql.daily_tables(con).items():
             table = with_versions(table, "snapshot_date", day_versions)

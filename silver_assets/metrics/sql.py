@@ -329,13 +329,16 @@ def macro_as_of(
     con.register("carried_rows", base if base is not None else MACRO_COLUMNS.empty_table())
     if not files and base is None:
         return pa.table({"anchor_date": pa.array([], pa.date32())})
+    # Older files may lack retrieval_date; then the folder's date in the file name stands in.
+    folder_date = r"CAST(regexp_extract(filename, 'macro_snapshot_(\d{4}-\d{2}-\d{2})', 1) AS DATE)"
+    has_column = any("retrieval_date" in pq.read_schema(path).names for path in files)
+    retrieval = (
+        f"coalesce(TRY_CAST(retrieval_date AS DATE), {folder_date})" if has_column else folder_date
+    )
     read = (
-        r"""
+        f"""
         SELECT CAST(observation_date AS DATE) AS observation_date,
-               coalesce(TRY_CAST(retrieval_date AS DATE),
-                        CAST(regexp_extract(filename,
-                             'macro_snapshot_(\d{4}-\d{2}-\d{2})', 1) AS DATE))
-                   AS retrieval_date,
+               {retrieval} AS retrieval_date,
                CAST(symbol AS VARCHAR) AS symbol,
                nn(value) AS value,
                nn(daily_change_pct) AS daily_change_pct,
@@ -376,15 +379,12 @@ def gpr_as_of(con: duckdb.DuckDBPyConnection, path: Path, anchors: Sequence[date
     optional = ", ".join(
         f"nn({c}) AS {c}" if c in names else f"CAST(NULL AS DOUBLE) AS {c}" for c in GPR_OPTIONAL
     )
+    # Country columns come from the file: quote them as identifiers and as string literals.
     countries = sorted(c for c in names if c.startswith("gprc_"))
+    keys = ", ".join("'" + c[5:].replace("'", "''") + "'" for c in countries)
+    levels = ", ".join('nn("' + c.replace('"', '""') + '")' for c in countries)
     country_map = (
-        "map(["
-        + ", ".join(f"'{c[5:]}'" for c in countries)
-        + "], ["
-        + ", ".join(f"nn({c})" for c in countries)
-        + "])"
-        if countries
-        else "CAST(NULL AS MAP(VARCHAR, DOUBLE))"
+        f"map([{keys}], [{levels}])" if countries else "CAST(NULL AS MAP(VARCHAR, DOUBLE))"
     )
     _register_anchors(con, anchors)
     return con.sql(

@@ -40,12 +40,18 @@ def daily_versions(lake_root: Path, dataset: str) -> dict[str, str]:
 
 
 def gpr_month_versions(lake_root: Path) -> dict[str, str]:
-    """``{YYYY-MM-01: version}`` from the content of each monthly GPR row."""
+    """``{YYYY-MM-01: version}`` from the content of each monthly GPR row.
+
+    Raises ``ValueError`` naming the file when it is unreadable or has no ``date`` column.
+    """
     path = files.gpr_file(lake_root)
     if not path.exists():
         return {}
-    table = pq.read_table(path)
-    months = pc.cast(table.column("date"), "date32").to_pylist()
+    try:
+        table = pq.read_table(path)
+        months = pc.cast(table.column("date"), "date32").to_pylist()
+    except (OSError, KeyError, ValueError) as exc:  # pyarrow's errors subclass these
+        raise ValueError(f"GPR file {path} is unreadable: {exc}") from exc
     rows = table.drop_columns(["date"]).to_pylist()
     versions: dict[str, str] = {}
     for month, row in zip(months, rows, strict=True):

@@ -9,11 +9,11 @@ import os
 import dagster as dg
 import pytest
 
-from silver_assets.automation.freshness import contiguous_groups
 from silver_assets.automation.runs import run_dataset
 from silver_assets.automation.sensors import evaluate_freshness, silver_freshness_sensor
 from silver_assets.definitions import build_defs
 from silver_assets.lake import files
+from silver_assets.partitions import contiguous_groups
 from silver_assets.resources import SilverLakeResource
 from silver_assets_tests.conftest import build_lake
 
@@ -128,3 +128,12 @@ def test_lake_dates_skipped_by_the_state_are_registered_with_the_new_anchor(tmp_
     assert adds["options_anchor_dates"] == days[2:]
     (run,) = _requests(result, "options_job")
     assert (run.tags[RANGE[0]], run.tags[RANGE[1]]) == (days[2], days[4])
+
+
+def test_an_unreadable_gpr_file_skips_gpr_only(lake):
+    settings, instance, _, days = lake
+    gpr = settings.lake_root / "gpr" / "gpr_monthly_enriched.parquet"
+    gpr.write_bytes(b"not parquet")
+    result = _evaluate(settings, instance)
+    assert _requests(result, "options_job") and not _requests(result, "gpr_job")
+    assert "gpr" not in json.loads(result.cursor)

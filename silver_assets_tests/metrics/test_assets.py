@@ -64,7 +64,7 @@ def test_every_partition_is_written_with_provenance(materialized):
     assert sorted(table["symbol"].to_pylist()) == ["GLD", "IWM", "QQQ", "SPY"]
     for column in PROVENANCE_COLUMNS:
         assert None not in table[column].to_pylist(), column
-    assert set(table["run_id"].to_pylist()) == {materialized.runs["options"].run_id}
+    assert set(table["run_id"].to_pylist()) == set(materialized.runs["options"].run_ids)
     assert set(table["partition_key"].to_pylist()) == {options_days[-1].isoformat()}
 
 
@@ -197,3 +197,59 @@ def test_materializations_show_values_anchors_and_plots(materialized):
     assert "pcr_volume=" in spy["values"] and spy["lineage_anchors"].startswith("PCR_AGG_SPY_")
     plot = instance.get_latest_materialization_event(dg.AssetKey("atm_iv_daily"))
     assert "data:image/png;base64," in plot.asset_materialization.metadata["history"].value
+
+
+def test_anchor_first_then_history_gives_the_query_time_answer(tmp_path):
+    """An anchor materialized alone takes its lookback along; history registered later runs
+    in date order (partitions added out of order get one run per contiguous group)."""
+    settings = build_lake(tmp_path, days=6)
+    instance, defs = dg.DagsterInstance.ephemeral(), build_defs(settings)
+    days = files.options_dates(settings.lake_root)
+    alone = run_dataset(defs, instance, "options", [days[-1].isoformat()])
+    assert alone.success and len(alone.run_ids) == 1
+    table = SnapshotStore(settings.snapshot_root).read("options_analysis", days[-1].isoformat())
+    assert set(table["rank_days"].to_pylist()) == {6}  # the whole lake, not one day
+    everything = run_dataset(defs, instance, "options", [d.isoformat() for d in days])
+    assert everything.success
+    direct = direct_family_tables(sql.connect(), settings, ["options_analysis"], days[-1])
+    stored = SnapshotStore(settings.snapshot_root).read("options_analysis", days[-1].isoformat())
+    _same(_rows(stored), _rows(direct["options_analysis"]))
+
+
+def test_a_day_without_rows_keeps_later_snapshots_readable(tmp_path):
+    settings = build_lake(tmp_path, days=3)
+    instance, defs = dg.DagsterInstance.ephemeral(), build_defs(settings)
+    days = files.options_dates(settings.lake_root)
+    assert run_dataset(defs, instance, "options", [days[0].isoformat()]).success
+    for path in files.options_files(settings.lake_root, days[1]):  # a day with empty files
+        pq.write_table(pq.read_table(path).slice(0, 0), path)
+    for day in days[1:]:
+        assert run_dataset(defs, instance, "options", [day.isoformat()]).success
+    store = SnapshotStore(settings.snapshot_root)
+    for day in days:
+        table = store.read("liquidity_analysis", day.isoformat())
+        assert table.num_rows == 4 and table.column_names.count("market_impact_risk") == 1
+
+
+def test_unreadable_older_day_in_a_range_is_named(tmp_path):
+    settings = build_lake(tmp_path, days=8)
+    days = files.options_dates(settings.lake_root)
+    victim = files.options_files(settings.lake_root, days[0])[0]
+    good = pq.read_table(victim)
+    data = bytearray(victim.read_bytes())
+    data[200:4000] = b"\x00" * 3800  # corrupt data pages, keep the footer
+    victim.write_bytes(bytes(data))
+    assert pq.read_schema(victim).names == good.column_names
+    instance = dg.DagsterInstance.ephemeral()
+    run = run_dataset(build_defs(settings), instance, "options", [d.isoformat() for d in days])
+    assert not run.success
+    failure = next(
+        r.event_log_entry.dagster_event
+        for r in instance.get_records_for_run(run.run_ids[-1]).records
+        if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.is_step_failure
+    )
+    error, messages = failure.step_failure_data.error, []
+    while error is not None:  # Dagster wraps the step's own error as a cause
+        messages.append(error.message)
+        error = error.cause
+    assert any("unreadable option files" in m and victim.name in m for m in messages), messages

@@ -849,3 +849,20 @@ def test_direct_family_tables_equal_option_family_on_the_same_daily_tables(
     assert one(direct["liquidity_analysis"], symbol="SPY")["market_impact_risk"] == "High"
     assert one(direct["geopolitical_analysis"])["gpr_month"] == d("2026-04-01")
     assert one(direct["macro_analysis"], symbol="^GSPC")["value"] == 9999.0
+
+
+def test_macro_files_without_retrieval_date_take_their_folder_date(con, macro_lake):
+    for path in macro_files(macro_lake):
+        pq.write_table(pq.read_table(path).drop_columns(["retrieval_date"]), path)
+    table = sql.macro_as_of(con, macro_files(macro_lake), [d("2026-04-08")])
+    gspc = next(r for r in table.to_pylist() if r["symbol"] == "^GSPC")
+    assert (gspc["retrieval_date"], gspc["value"]) == (d("2026-04-08"), 6560.0)
+
+
+def test_macro_carried_rows_stand_in_for_earlier_files(con, macro_lake):
+    files_ = macro_files(macro_lake)
+    first = sql.macro_as_of(con, files_[:-1], [d("2026-04-08")])
+    carried = first.drop_columns(["anchor_date"])
+    later = sql.macro_as_of(con, files_[-1:], [d("2026-04-10")], carried)
+    direct = sql.macro_as_of(con, files_, [d("2026-04-10")])
+    assert later.to_pylist() == direct.to_pylist()
