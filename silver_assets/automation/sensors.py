@@ -38,13 +38,44 @@ CONTRACT_CHECKS = {
 }
 
 
-def _run_request(dataset: str, first: str, last: str, fingerprint: str) -> dg.RunRequest:
-    tags = range_tags(first, last)
-    return dg.RunRequest(
-        run_key=f"{dataset}:{first}:{last}:{fingerprint}",
-        job_name=DATASET_JOBS[dataset].name,
-        tags={**tags, "silver/trigger": "freshness_sensor"},
-    )
+REFRESH_TAG = "silver/refresh"
+MAX_ATTEMPTS = 3
+
+
+def _requests_for_pending(
+    instance: dg.DagsterInstance, pending: dict[str, dict[str, str]], notes: list[str]
+) -> list[dg.RunRequest]:
+    """A run request for every pending refresh not yet done; a failed one is tried again.
+
+    The run key carries the attempt number: Dagster drops a request whose key already ran, so
+    an in-flight refresh is not duplicated, and a failed one gets a new key. A refresh leaves
+    ``pending`` once a run of it succeeded, or stays there after ``MAX_ATTEMPTS`` failures.
+    """
+    requests = []
+    for base, target in sorted(pending.items()):
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={REFRESH_TAG: base}))
+        if any(run.status == dg.DagsterRunStatus.SUCCESS for run in runs):
+            del pending[base]
+            continue
+        failed = sum(
+            run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+            for run in runs
+        )
+        if failed >= MAX_ATTEMPTS:
+            notes.append(f"gave up on {base} after {failed} failed runs")
+            continue
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{base}:{failed}",
+                job_name=DATASET_JOBS[target["dataset"]].name,
+                tags={
+                    **range_tags(target["first"], target["last"]),
+                    REFRESH_TAG: base,
+                    "silver/trigger": "freshness_sensor",
+                },
+            )
+        )
+    return requests
 
 
 def evaluate_freshness(
@@ -52,8 +83,9 @@ def evaluate_freshness(
 ) -> dg.SensorResult:
     """The freshness sensor's work, callable from tests with any instance and settings."""
     state = json.loads(cursor) if cursor else {}
+    pending = state.setdefault("pending", {})
     store_root = settings.snapshot_root
-    requests, additions, observations, notes = [], [], [], []
+    additions, observations, notes = [], [], []
     for dataset, partitions in PARTITIONS_BY_DATASET.items():
         registered = instance.get_dynamic_partitions(partitions.name)
         done_dir = store_root / COMPLETION_ASSET[dataset]
@@ -81,10 +113,17 @@ def evaluate_freshness(
             json.dumps(plan.versions, sort_keys=True).encode()
         ).hexdigest()[:12]
         for first, last in contiguous_groups(order, plan.stale_keys):
-            requests.append(_run_request(dataset, first, last, fingerprint))
+            # A newer refresh of the same anchors supersedes an older, unfinished one.
+            for key, old in list(pending.items()):
+                inside = first <= old["first"] and old["last"] <= last
+                if old["dataset"] == dataset and inside:
+                    del pending[key]
+            base = f"{dataset}:{first}:{last}:{fingerprint}"
+            pending[base] = {"dataset": dataset, "first": first, "last": last}
         state[dataset] = plan.versions
         if plan.stale_keys:
             notes.append(f"{dataset}: stale {', '.join(plan.stale_keys)}")
+    requests = _requests_for_pending(instance, pending, notes)
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=additions,

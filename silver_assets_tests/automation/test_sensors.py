@@ -89,7 +89,8 @@ def test_malformed_state_file_skips_without_crashing(lake):
     result = _evaluate(settings, instance)
     assert result.run_requests == [] and result.dynamic_partitions_requests == []
     assert "state file" in result.skip_reason.skip_message
-    assert json.loads(result.cursor) == {}  # nothing recorded from a state it could not read
+    cursor = json.loads(result.cursor)  # nothing recorded from a state it could not read
+    assert cursor == {"pending": {}}
 
 
 def test_cursor_survives_a_restart(lake):
@@ -137,3 +138,30 @@ def test_an_unreadable_gpr_file_skips_gpr_only(lake):
     result = _evaluate(settings, instance)
     assert _requests(result, "options_job") and not _requests(result, "gpr_job")
     assert "gpr" not in json.loads(result.cursor)
+
+
+def test_a_failed_refresh_is_requested_again_then_dropped_once_done(lake):
+    settings, instance, defs, days = lake
+    victim = files.options_files(settings.lake_root, files.options_dates(settings.lake_root)[4])[0]
+    good = victim.read_bytes()
+    victim.write_bytes(b"broken")
+    first = _evaluate(settings, instance)
+    for add in first.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(add.partitions_def_name, list(add.partition_keys))
+    (request,) = _requests(first, "options_job")
+    assert request.run_key.endswith(":0")
+    job = defs.resolve_job_def("options_job")
+    assert not job.execute_in_process(
+        instance=instance, tags=request.tags, raise_on_error=False
+    ).success
+    retry = _evaluate(settings, instance, first.cursor)
+    (again,) = _requests(retry, "options_job")
+    assert again.run_key.endswith(":1") and again.tags == request.tags
+    victim.write_bytes(good)  # the day is rewritten: a new refresh supersedes the failed one
+    fixed = _evaluate(settings, instance, retry.cursor)
+    (fresh_request,) = _requests(fixed, "options_job")
+    assert fresh_request.run_key.endswith(":0") and fresh_request.run_key != request.run_key
+    assert job.execute_in_process(instance=instance, tags=fresh_request.tags).success
+    done = _evaluate(settings, instance, fixed.cursor)
+    assert not _requests(done, "options_job")
+    assert not [k for k in json.loads(done.cursor)["pending"] if k.startswith("options:")]
