@@ -208,7 +208,8 @@ def bench_lake(settings: Settings, tickers: Sequence[str], repeat: int, log) -> 
     days = files.options_dates(settings.lake_root)
     last = days[-1]
 
-    # Backfill: every anchor, one single run per dataset; fresh instance and snapshots each time.
+    # Backfill: every anchor, one single run per dataset, on a fresh instance each time (the
+    # snapshot files of the previous repeat are overwritten).
     def backfill() -> None:
         instance = dg.DagsterInstance.ephemeral()
         for dataset in DATASETS:

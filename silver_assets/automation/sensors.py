@@ -273,7 +273,7 @@ def silver_run_failure_sensor(context: dg.RunFailureSensorContext, silver: Silve
             kind="run_failed",
             message=context.failure_event.message or "run failed",
             ui_path=f"/runs/{run.run_id}",
-            partition=run.tags.get(PARTITION_TAG),
+            partition=_partition_label(run.tags),
             status="FAILURE",
             run_id=run.run_id,
             asset=run.job_name,

@@ -23,7 +23,6 @@ from silver_assets.anchors import resolve_anchor
 from silver_assets.audit import AuditLog
 from silver_assets.metrics.families import BUILDERS, FAMILY_DATASET, FamilyAnswer
 from silver_assets.query.citations import (
-    PROVENANCE_FIELDS,
     citation_anchor_map,
     citation_entries,
 )
@@ -42,7 +41,7 @@ from silver_assets.query.routing import (
 )
 from silver_assets.query.time_windows import ActiveWindow, compile_window, in_window
 from silver_assets.settings import Settings
-from silver_assets.snapshots import SnapshotStore
+from silver_assets.snapshots import PROVENANCE_COLUMNS, SnapshotStore
 
 PER_TICKER_FAMILIES = frozenset(FAMILY_DATASET) - {"geopolitical_analysis"}
 
@@ -242,6 +241,7 @@ def _answer_family(
         "end": window.end.isoformat(),
         "window_days": window.window_days,
         "mode": window.mode,
+        "explicit": window.explicit,
     }
     status["freshness"][family] = {
         "dataset": dataset,
@@ -267,7 +267,7 @@ def _answer_family(
         answer = _ticker_answer(family, ticker, requested, snapshot, window, status)
         if answer is not None:
             row = snapshot.rows[_row_symbol(family, ticker)]
-            answers.append((answer, {field: row.get(field) for field in PROVENANCE_FIELDS}))
+            answers.append((answer, {field: row.get(field) for field in PROVENANCE_COLUMNS}))
     return answers
 
 

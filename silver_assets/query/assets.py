@@ -45,9 +45,13 @@ def standing_answers(
     target = silver.store.root / "standing_answers" / "latest.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(answers, handle, indent=2, default=str)
-    os.replace(tmp, target)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(answers, handle, indent=2, default=str)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     rows = [
         f"| {name} | {len(a['values'])} | {len(a['lineage_anchors'])} | "
         f"{len(a['status']['missing'])} |"

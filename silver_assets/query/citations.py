@@ -6,8 +6,7 @@ from typing import Any
 
 from silver_assets.metrics.families import SOURCE_CHANNEL, FamilyAnswer
 from silver_assets.query.routing import prefixed_key
-
-PROVENANCE_FIELDS = ("asset_key", "partition_key", "run_id", "source_data_version")
+from silver_assets.snapshots import PROVENANCE_COLUMNS
 
 
 def citation_entries(
@@ -32,7 +31,7 @@ def citation_entries(
             "observed_at": answer.observed_at[key],
             "source_channel": SOURCE_CHANNEL,
             "family": answer.family,
-            **{field: provenance.get(field) for field in PROVENANCE_FIELDS},
+            **{field: provenance.get(field) for field in PROVENANCE_COLUMNS},
         }
     return entries
 

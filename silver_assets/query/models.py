@@ -33,7 +33,6 @@ TIME_WINDOW_DAYS: dict[str, int] = {
     "all": 365,
 }
 DEFAULT_TIME_WINDOW = "past_six_months"
-EXPLICIT_SHORT_WINDOWS = frozenset({"today", "yesterday", "past_week"})
 
 # What an extractor writes when the question carries no time signal.
 _NO_WINDOW_ALIASES = frozenset({"", "none", "null", "no_signal"})
