@@ -18,30 +18,11 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
-from silver_assets.lake.layout import NEWER_OPTIONS_COLUMNS
+from silver_assets.lake.layout import NEWER_OPTIONS_COLUMNS, OPTIONS_SCHEMA
 
-OPTIONS_REQUIRED = (
-    "snapshot_date",
-    "symbol",
-    "contract_symbol",
-    "option_type",
-    "strike",
-    "expiration",
-    "dte",
-    "underlying_price",
-    "bid",
-    "ask",
-    "last_price",
-    "volume",
-    "open_interest",
-    "implied_volatility",
-    "moneyness_pct",
-    "spread_ratio",
-    "spread_pct",
-    "is_liquid",
-    "is_liquid_basic",
-    "is_executable_liquid",
-)
+# SPEC §1's required options columns: the writer's layout less the two it may leave out.
+OPTIONAL_OPTIONS_COLUMNS = frozenset({"in_the_money", "moneyness_ratio"})
+OPTIONS_REQUIRED = tuple(n for n in OPTIONS_SCHEMA.names if n not in OPTIONAL_OPTIONS_COLUMNS)
 MACRO_REQUIRED = ("observation_date", "symbol", "value", "daily_change_pct", "mom_change_pct")
 GPR_REQUIRED = ("date", "gpr", "gpr_percentile", "gpr_mom_pct")
 
