@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -163,7 +164,10 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
 
 def _read_request(source: str) -> dict:
-    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read request {source}: {exc}") from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -180,9 +184,9 @@ def cmd_query(args: argparse.Namespace) -> int:
         request = body.get("request", body) if isinstance(body, dict) else body
         predicates = body.get("time_predicates") if isinstance(body, dict) else None
     else:
-        if not args.tickers or not args.metrics:
-            raise CliError("give --tickers and --metrics, or --request FILE")
-        request = {"tickers": args.tickers, "metrics": args.metrics}
+        if not args.metrics:
+            raise CliError("give --metrics (and --tickers), or --request FILE")
+        request = {"tickers": args.tickers or [], "metrics": args.metrics}
         if args.time_window:
             request["time_window"] = args.time_window
         predicates = None
@@ -276,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     mat.set_defaults(func=cmd_materialize)
 
     query = commands.add_parser("query", help="answer a MetadataExtraction as JSON")
-    query.add_argument("--tickers", nargs="+", help="tickers, e.g. SPY QQQ")
+    query.add_argument("--tickers", nargs="+", help="tickers, e.g. SPY QQQ (none for GPR only)")
     query.add_argument("--metrics", nargs="+", help='metric names, e.g. "Put/Call Ratio"')
     query.add_argument("--time-window", help="today, yesterday, past_week, past_month, ...")
     query.add_argument("--as-of", type=_date, help="answer as of this past date")
@@ -301,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The pinned Dagster's beta/preview notices are for us (README: Design), not for each user.
+    warnings.filterwarnings("ignore", message=r".*(is currently in (beta|preview)).*")
     try:
         return args.func(args)
     except CliError as exc:

@@ -90,6 +90,7 @@ def test_generate_materialize_query(cli_env):
         (("materialize", "--anchor", "2026-13-01"), "YYYY-MM-DD"),
         (("materialize", "--from", "2026-04-10"), "--from and --to go together"),
         (("query", "--tickers", "SPY"), "--metrics"),
+        (("query", "--request", "/nonexistent/request.json"), "cannot read request"),
         (("lake", "generate", "--days", "0", "--no-progress"), "days"),
     ],
 )

@@ -21,6 +21,9 @@ from silver_assets.partitions import (
 )
 from silver_assets.settings import Settings
 
+# Dagster's console logger prints DEBUG events by default; INFO keeps progress and errors.
+INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
 
 @dataclass(frozen=True)
 class DatasetRun:
@@ -60,11 +63,15 @@ def run_dataset(
     run_ids, failed = [], []
     for first, last in contiguous_groups(order, list(keys)):
         tags = range_tags(first, last)
-        observe.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
-        result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        observe.execute_in_process(
+            instance=instance, tags=tags, raise_on_error=False, run_config=INFO_LOGS
+        )
+        result = job.execute_in_process(
+            instance=instance, tags=tags, raise_on_error=False, run_config=INFO_LOGS
+        )
         run_ids.append(result.run_id)
         failed += [
-            evaluation.check_name
+            f"{evaluation.check_name} ({evaluation.description})"
             for evaluation in (
                 event.event_specific_data
                 for event in result.all_events

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +27,7 @@ from silver_assets.query.citations import (
     citation_entries,
 )
 from silver_assets.query.models import (
+    TIME_WINDOW_DAYS,
     MetadataExtraction,
     TimePredicate,
     parse_request,
@@ -100,11 +101,21 @@ def _validated(
         raise InvalidRequest(str(exc)) from exc
 
 
+def _as_date(value: date | str | None) -> date | None:
+    """``as_of`` as a date: a ``date`` (or ``datetime``) or an ISO ``YYYY-MM-DD`` string."""
+    if value is None or isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise InvalidRequest(f"as_of must be a date (YYYY-MM-DD), got {value!r}") from exc
+
+
 def answer_query(
     settings: Settings,
     request: MetadataExtraction | Mapping[str, Any],
     time_predicates: Mapping[str, Any] | None = None,
-    as_of: date | None = None,
+    as_of: date | str | None = None,
 ) -> dict[str, Any]:
     """The JSON-serialisable payload of SPEC §4 for one request.
 
@@ -115,6 +126,7 @@ def answer_query(
     audit = AuditLog(settings.audit_root)
     try:
         parsed, predicates = _validated(request, time_predicates)
+        as_of = _as_date(as_of)
     except InvalidRequest as exc:
         audit.write("EXECUTION_ERROR", stage="validation", error=str(exc))
         raise
@@ -146,6 +158,11 @@ def answer_query(
         "missing": [],
         "errors": [],
     }
+    if parsed.time_window is not None and not parsed.time_window_is_explicit:
+        status["time_window_note"] = (
+            f"unknown time_window {parsed.time_window!r}; used {parsed.effective_time_window} "
+            f"(known: {', '.join(TIME_WINDOW_DAYS)})"
+        )
     payload: dict[str, Any] = {
         "request": {
             "tickers": tickers,

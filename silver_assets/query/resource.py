@@ -47,7 +47,7 @@ class SilverQueryResource(dg.ConfigurableResource):
         self,
         request: MetadataExtraction | Mapping[str, Any],
         time_predicates: Mapping[str, Any] | None = None,
-        as_of: date | None = None,
+        as_of: date | str | None = None,
     ) -> dict[str, Any]:
         """The SPEC §4 payload; raises ``InvalidRequest`` for a malformed request."""
         return answer_query(self.settings(), request, time_predicates, as_of)

@@ -151,7 +151,8 @@ def test_failed_blocking_check_blocks_metrics(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
     run = run_dataset(build_defs(settings), instance, "options", [day.isoformat()])
     assert not run.success
-    assert run.failed_checks == ("options_contract",)
+    (failed,) = run.failed_checks
+    assert failed.startswith("options_contract (unreadable Parquet") and victim.name in failed
     assert (
         not SnapshotStore(settings.snapshot_root).path("put_call_ratio", day.isoformat()).exists()
     )
@@ -184,7 +185,7 @@ def test_missing_lake_root_is_a_check_failure_not_a_crash(tmp_path):
     shutil.rmtree(settings.lake_root)
     instance = dg.DagsterInstance.ephemeral()
     run = run_dataset(build_defs(settings), instance, "options", [date(2026, 4, 30).isoformat()])
-    assert not run.success and run.failed_checks == ("options_contract",)
+    assert not run.success and run.failed_checks == ("options_contract (no options files found)",)
 
 
 def test_materializations_show_values_anchors_and_plots(materialized):

@@ -217,3 +217,24 @@ def test_predicate_end_date_sets_the_anchor(resource, materialized):
     )
     assert payload["citation_contract"]["pcr_volume"]["partition_key"] == days[5].isoformat()
     assert payload["status"]["windows"]["options"]["window_days"] == 3
+
+
+def test_as_of_accepts_an_iso_string_and_rejects_garbage(resource, materialized):
+    day = files.options_dates(materialized.settings.lake_root)[3]
+    payload = resource.query({"tickers": ["SPY"], "metrics": ["Put/Call Ratio"]}, as_of=str(day))
+    assert payload["citation_contract"]["pcr_volume"]["partition_key"] == day.isoformat()
+    with pytest.raises(InvalidRequest, match="as_of"):
+        resource.query({"tickers": ["SPY"], "metrics": ["Put/Call Ratio"]}, as_of="yesterday-ish")
+
+
+def test_unknown_time_window_is_reported_not_silent(resource):
+    payload = resource.query(
+        {"tickers": ["SPY"], "metrics": ["Put/Call Ratio"], "time_window": "fortnight"}
+    )
+    assert payload["request"]["time_window"] == "past_six_months"
+    assert "fortnight" in payload["status"]["time_window_note"]
+
+
+def test_gpr_needs_no_ticker(resource):
+    payload = resource.query({"tickers": [], "metrics": ["GPR Index"]})
+    assert payload["status"]["error"] is None and payload["values"]["gpr_index_level"] == 230.77
