@@ -52,7 +52,7 @@ class ContractReport:
         return self.status == "OK" and self.failure_count == 0
 
 
-def _num(name: str, *checks: pa.Check) -> pa.Column:
+def _float_column(name: str, *checks: pa.Check) -> pa.Column:
     return pa.Column(float, list(checks), nullable=True, coerce=True, required=False, name=name)
 
 
@@ -95,20 +95,20 @@ def _options_schema() -> pa.DataFrameSchema:
             "option_type": pa.Column(str, pa.Check.isin(["call", "put"]), nullable=False),
             "symbol": pa.Column(str, nullable=False),
             "dte": pa.Column(float, pa.Check.ge(0), nullable=True, coerce=True),
-            "strike": _num("strike", pa.Check.gt(0)),
-            "underlying_price": _num("underlying_price", pa.Check.gt(0)),
-            "bid": _num("bid", pa.Check.ge(0)),
-            "ask": _num("ask", pa.Check.ge(0)),
-            "volume": _num("volume", pa.Check.ge(0)),
-            "open_interest": _num("open_interest", pa.Check.ge(0)),
-            "implied_volatility": _num(
+            "strike": _float_column("strike", pa.Check.gt(0)),
+            "underlying_price": _float_column("underlying_price", pa.Check.gt(0)),
+            "bid": _float_column("bid", pa.Check.ge(0)),
+            "ask": _float_column("ask", pa.Check.ge(0)),
+            "volume": _float_column("volume", pa.Check.ge(0)),
+            "open_interest": _float_column("open_interest", pa.Check.ge(0)),
+            "implied_volatility": _float_column(
                 "implied_volatility",
                 pa.Check.in_range(0, 5, error="implied_volatility must be a fraction (0.18 = 18%)"),
             ),
-            "moneyness_pct": _num("moneyness_pct", pa.Check.ge(0)),
-            "spread_pct": _num("spread_pct", pa.Check.ge(0)),
-            "spread_ratio": _num("spread_ratio", pa.Check.ge(0)),
-            "moneyness_ratio": _num("moneyness_ratio", pa.Check.ge(0)),
+            "moneyness_pct": _float_column("moneyness_pct", pa.Check.ge(0)),
+            "spread_pct": _float_column("spread_pct", pa.Check.ge(0)),
+            "spread_ratio": _float_column("spread_ratio", pa.Check.ge(0)),
+            "moneyness_ratio": _float_column("moneyness_ratio", pa.Check.ge(0)),
         },
         checks=[
             pa.Check(bid_le_ask, name="bid_le_ask"),
@@ -127,9 +127,9 @@ def _macro_schema() -> pa.DataFrameSchema:
         {
             "observation_date": pa.Column("datetime64[ns]", nullable=False, coerce=True),
             "symbol": pa.Column(str, nullable=False),
-            "value": _num("value"),
-            "daily_change_pct": _num("daily_change_pct", pa.Check.in_range(-100, 1000)),
-            "mom_change_pct": _num("mom_change_pct", pa.Check.in_range(-100, 1000)),
+            "value": _float_column("value"),
+            "daily_change_pct": _float_column("daily_change_pct", pa.Check.in_range(-100, 1000)),
+            "mom_change_pct": _float_column("mom_change_pct", pa.Check.in_range(-100, 1000)),
         },
         strict=False,
     )
@@ -139,9 +139,9 @@ def _gpr_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
             "date": pa.Column("datetime64[ns]", nullable=False, coerce=True),
-            "gpr": _num("gpr", pa.Check.ge(0)),
-            "gpr_percentile": _num("gpr_percentile", pa.Check.in_range(0, 100)),
-            "gpr_mom_pct": _num("gpr_mom_pct", pa.Check.ge(-100)),
+            "gpr": _float_column("gpr", pa.Check.ge(0)),
+            "gpr_percentile": _float_column("gpr_percentile", pa.Check.in_range(0, 100)),
+            "gpr_mom_pct": _float_column("gpr_mom_pct", pa.Check.ge(-100)),
         },
         checks=[_fractions_not_pp("gpr_percentile")],
         strict=False,
