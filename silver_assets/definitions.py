@@ -9,7 +9,8 @@ from silver_assets.automation.schedules import JOBS as CHECK_JOBS
 from silver_assets.automation.schedules import SCHEDULES
 from silver_assets.automation.sensors import SENSORS
 from silver_assets.checks.assets import CONTRACT_CHECKS
-from silver_assets.metrics.assets import METRIC_ASSETS
+from silver_assets.metrics.assets import METRIC_ASSETS, METRIC_ASSETS_BY_DATASET
+from silver_assets.metrics.code_versions import code_version
 from silver_assets.query.assets import (
     standing_answers,
     standing_answers_job,
@@ -18,7 +19,27 @@ from silver_assets.query.assets import (
 from silver_assets.query.resource import SilverQueryResource
 from silver_assets.resources import default_resources
 from silver_assets.settings import Settings
-from silver_assets.sources.assets import SOURCES
+from silver_assets.sources.assets import DATASET_TAG, SOURCES
+
+OWNERS = ["team:silver-assets"]
+_DATASET_OF = {
+    key.to_user_string(): dataset
+    for dataset, assets in METRIC_ASSETS_BY_DATASET.items()
+    for asset in assets
+    for key in asset.keys
+}
+
+
+def catalog_entry(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """Kinds, owners, the dataset tag and the code version every computed asset carries."""
+    name = spec.key.to_user_string()
+    if name in _DATASET_OF:
+        kinds, tags = {"duckdb", "parquet"}, {DATASET_TAG: _DATASET_OF[name]}
+    else:  # the standing answers: one JSON file
+        kinds, tags = {"json"}, {}
+    version = code_version(name)
+    spec = spec.merge_attributes(kinds=kinds, owners=OWNERS, tags=tags)
+    return spec.replace_attributes(code_version=version) if version else spec
 
 
 def build_defs(settings: Settings | None = None) -> dg.Definitions:
@@ -31,7 +52,10 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
         max_tickers=settings.max_tickers,
     )
     return dg.Definitions(
-        assets=[*SOURCES.values(), *METRIC_ASSETS, standing_answers],
+        assets=[
+            *SOURCES.values(),
+            *dg.map_asset_specs(catalog_entry, [*METRIC_ASSETS, standing_answers]),
+        ],
         asset_checks=CONTRACT_CHECKS,
         jobs=[*DATASET_JOBS.values(), *OBSERVE_JOBS.values(), *CHECK_JOBS, standing_answers_job],
         schedules=SCHEDULES,

@@ -20,6 +20,12 @@ from silver_assets.resources import SilverLakeResource
 from silver_assets.sources import versions
 
 GROUP = "silver_sources"
+DATASET_TAG = "dataset"
+
+
+def source_tags(dataset: str) -> dict[str, str]:
+    """The catalog's dataset tag and Parquet kind (source assets take kinds as tags)."""
+    return {DATASET_TAG: dataset, "dagster/kind/parquet": ""}
 
 
 def _target_keys(context, partitions: dg.DynamicPartitionsDefinition) -> list[str]:
@@ -43,7 +49,8 @@ def _observe_daily(context, dataset: str, partitions, lake_root) -> dg.DataVersi
 @dg.observable_source_asset(
     partitions_def=options_anchor_partitions,
     group_name=GROUP,
-    description="Daily option chains: options/<date>/<SYMBOL>_options_<date>.parquet",
+    description="Daily option chains: `options/<date>/<SYMBOL>_options_<date>.parquet`.",
+    tags=source_tags("options"),
 )
 def silver_options(context, silver: SilverLakeResource) -> dg.DataVersionsByPartition:
     return _observe_daily(context, "options", options_anchor_partitions, silver.settings.lake_root)
@@ -52,7 +59,8 @@ def silver_options(context, silver: SilverLakeResource) -> dg.DataVersionsByPart
 @dg.observable_source_asset(
     partitions_def=macro_anchor_partitions,
     group_name=GROUP,
-    description="Daily macro retrievals: macro/<date>/macro_snapshot_<date>.parquet",
+    description="Daily macro retrievals: `macro/<date>/macro_snapshot_<date>.parquet`.",
+    tags=source_tags("macro"),
 )
 def silver_macro(context, silver: SilverLakeResource) -> dg.DataVersionsByPartition:
     return _observe_daily(context, "macro", macro_anchor_partitions, silver.settings.lake_root)
@@ -61,7 +69,8 @@ def silver_macro(context, silver: SilverLakeResource) -> dg.DataVersionsByPartit
 @dg.observable_source_asset(
     partitions_def=gpr_anchor_partitions,
     group_name=GROUP,
-    description="Monthly GPR index, rewritten in place: gpr/gpr_monthly_enriched.parquet",
+    description="Monthly GPR index, rewritten in place: `gpr/gpr_monthly_enriched.parquet`.",
+    tags=source_tags("gpr"),
 )
 def silver_gpr(context, silver: SilverLakeResource) -> dg.DataVersionsByPartition:
     lake = silver.settings.lake_root
