@@ -149,9 +149,6 @@ def materialize_datasets(
             keys = partition_keys_for(dataset, settings, anchor, start, end, history)
         except MissingLakeData as exc:
             print(f"[{dataset}] FAILED: {exc}; nothing written", file=sys.stderr, flush=True)
-            AuditLog(settings.audit_root).write(
-                "ANCHOR_WITHOUT_DATA", dataset=dataset, reason=str(exc)
-            )
             ok = False
             continue
         began = time.perf_counter()

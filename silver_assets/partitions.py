@@ -79,7 +79,9 @@ def anchor_keys(
     """
     what = "anchor"
     if anchor is None:
-        anchor, what = resolve_anchor(dataset, settings.state_path).date, "the state says"
+        state = resolve_anchor(dataset, settings.state_path)
+        anchor = state.date
+        what = "the anchor falls back to today," if state.is_fallback else "the state says"
     if dataset == "gpr":
         anchor = anchor.replace(day=1)
     lake = lake_dates(dataset, settings)
