@@ -6,11 +6,11 @@ names them), then pandera schemas check every row: types, unit contracts, one ro
 liquid implied-volatility coverage per ticker-day. Options files in the older 18-column layout
 pass with a warning that names them and what they lack.
 
-The schemas use pandera's polars backend: every row of a year's lake is validated in a few
-seconds (the pandas backend took several times the daily scan). Rows are read with DuckDB (by
-column name, so both layouts load together) a few dates at a time, each row tagged with its file
-so a failure names it. A unit heuristic looks at one file at a time, so a single file written in
-the wrong unit is caught among good ones.
+The schemas use pandera's polars backend. Rows are read with DuckDB (by column name, so both
+layouts load together, and cast to the schema's types there, which is much cheaper than pandera
+coercing them) a few dates at a time, each row tagged with its file so a failure names it. A
+unit heuristic looks at one file at a time, so a single file written in the wrong unit is caught
+among good ones.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class ContractReport:
 # ------------------------------------------------------------------------------------- rules
 
 
-def _float_column(name: str, *checks: pa.Check) -> pa.Column:
+def _float_column(*checks: pa.Check) -> pa.Column:
     return pa.Column(pl.Float64, list(checks), nullable=True, required=False)
 
 
@@ -135,21 +135,20 @@ def _options_schema() -> pa.DataFrameSchema:
             "option_type": pa.Column(str, pa.Check.isin(["call", "put"]), nullable=False),
             "symbol": pa.Column(str, nullable=False),
             "contract_symbol": pa.Column(str, nullable=False),
-            "dte": _float_column("dte", pa.Check.ge(0)),
-            "strike": _float_column("strike", pa.Check.gt(0)),
-            "underlying_price": _float_column("underlying_price", pa.Check.gt(0)),
-            "bid": _float_column("bid", pa.Check.ge(0)),
-            "ask": _float_column("ask", pa.Check.ge(0)),
-            "volume": _float_column("volume", pa.Check.ge(0)),
-            "open_interest": _float_column("open_interest", pa.Check.ge(0)),
+            "dte": _float_column(pa.Check.ge(0)),
+            "strike": _float_column(pa.Check.gt(0)),
+            "underlying_price": _float_column(pa.Check.gt(0)),
+            "bid": _float_column(pa.Check.ge(0)),
+            "ask": _float_column(pa.Check.ge(0)),
+            "volume": _float_column(pa.Check.ge(0)),
+            "open_interest": _float_column(pa.Check.ge(0)),
             "implied_volatility": _float_column(
-                "implied_volatility",
                 pa.Check.in_range(0, 5, error="implied_volatility must be a fraction (0.18 = 18%)"),
             ),
-            "moneyness_pct": _float_column("moneyness_pct", pa.Check.ge(0)),
-            "spread_pct": _float_column("spread_pct", pa.Check.ge(0)),
-            "spread_ratio": _float_column("spread_ratio", pa.Check.ge(0)),
-            "moneyness_ratio": _float_column("moneyness_ratio", pa.Check.ge(0)),
+            "moneyness_pct": _float_column(pa.Check.ge(0)),
+            "spread_pct": _float_column(pa.Check.ge(0)),
+            "spread_ratio": _float_column(pa.Check.ge(0)),
+            "moneyness_ratio": _float_column(pa.Check.ge(0)),
         },
         checks=[
             _unique(ROW_KEYS["options"]),
@@ -184,9 +183,9 @@ def _macro_schema() -> pa.DataFrameSchema:
             "observation_date": pa.Column(pl.Date, nullable=False),
             "retrieval_date": pa.Column(pl.Date, nullable=False),
             "symbol": pa.Column(str, nullable=False),
-            "value": _float_column("value"),
-            "daily_change_pct": _float_column("daily_change_pct", pa.Check.in_range(-100, 1000)),
-            "mom_change_pct": _float_column("mom_change_pct", pa.Check.in_range(-100, 1000)),
+            "value": _float_column(),
+            "daily_change_pct": _float_column(pa.Check.in_range(-100, 1000)),
+            "mom_change_pct": _float_column(pa.Check.in_range(-100, 1000)),
         },
         checks=[_unique(ROW_KEYS["macro"])],
         strict=False,
@@ -197,9 +196,9 @@ def _gpr_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
             "date": pa.Column(pl.Date, nullable=False),
-            "gpr": _float_column("gpr", pa.Check.ge(0)),
-            "gpr_percentile": _float_column("gpr_percentile", pa.Check.in_range(0, 100)),
-            "gpr_mom_pct": _float_column("gpr_mom_pct", pa.Check.ge(-100)),
+            "gpr": _float_column(pa.Check.ge(0)),
+            "gpr_percentile": _float_column(pa.Check.in_range(0, 100)),
+            "gpr_mom_pct": _float_column(pa.Check.ge(-100)),
         },
         checks=[
             _frame_check("one_row_per_month", ~pl.col("date").dt.truncate("1mo").is_duplicated()),
