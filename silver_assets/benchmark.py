@@ -8,6 +8,8 @@ For each lake size it measures, side by side in one process:
   Dagster, and a raw DuckDB scan of that day's option files;
 * the backfill: every anchor in one single-run backfill per dataset, and a raw aggregation of the
   whole lake by (snapshot_date, symbol);
+* the contract checks of every row of every lake date (all three datasets), against the options
+  daily scan of the same dates;
 * peak RSS of each phase, sampled from /proc.
 
 Timings are medians of repeated runs. Lakes are SYNTHETIC demo lakes, built once per
@@ -33,6 +35,7 @@ from typing import Any
 import dagster as dg
 
 from silver_assets.automation.runs import run_dataset
+from silver_assets.checks.assets import contract_report
 from silver_assets.definitions import build_defs
 from silver_assets.lake import files
 from silver_assets.lake.generator import DEFAULT_TICKERS, generate_lake
@@ -45,7 +48,7 @@ from silver_assets.metrics.materialize import (
     macro_partitions,
     option_family_partitions,
 )
-from silver_assets.partitions import anchor_keys, gpr_months
+from silver_assets.partitions import anchor_keys, gpr_months, lake_dates
 from silver_assets.query import answer as answer_module
 from silver_assets.query.answer import answer_query
 from silver_assets.query.routing import macro_symbol_for
@@ -153,6 +156,22 @@ def backfill_without_dagster(settings: Settings, days: Sequence[date], months: S
     shutil.rmtree(scratch, ignore_errors=True)
 
 
+def full_daily_scan(settings: Settings, days: Sequence[date]) -> None:
+    """The options daily scan of ``days``, into a scratch snapshot store."""
+    scratch = Path(tempfile.mkdtemp(prefix="silver-bench-scan-"))
+    con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
+    daily_scan(con, dataclasses.replace(settings, snapshot_root=scratch), days, "bench-scan")
+    con.close()
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def all_contracts(settings: Settings) -> None:
+    """Every contract check over every row of every lake date; on the demo lake they pass."""
+    for dataset in DATASETS:
+        report = contract_report(dataset, settings, lake_dates(dataset, settings))
+        assert report.passed, report.message
+
+
 def raw_day_scan(settings: Settings, day: date) -> None:
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
     paths = [str(p) for p in files.options_files(settings.lake_root, day)]
@@ -228,6 +247,11 @@ def bench_lake(settings: Settings, tickers: Sequence[str], repeat: int, log) -> 
         )
     with peak_rss(rss, "raw_aggregation"):
         raw_agg_times = timed(lambda: raw_full_aggregation(settings), repeat)
+    log(f"  contract checks of every row, and the daily scan, of {len(days)} dates x {repeat}")
+    with peak_rss(rss, "contracts"):
+        contract_times = timed(lambda: all_contracts(settings), repeat)
+    with peak_rss(rss, "full_daily_scan"):
+        full_scan_times = timed(lambda: full_daily_scan(settings, days), repeat)
 
     # Daily run: the newest anchor, after a backfill of all earlier ones.
     instance = backfill.instance
@@ -284,6 +308,10 @@ def bench_lake(settings: Settings, tickers: Sequence[str], repeat: int, log) -> 
         "backfill_vs_raw": statistics.median(backfill_times) / statistics.median(raw_agg_times),
         "backfill_compute_vs_raw": statistics.median(bare_backfill_times)
         / statistics.median(raw_agg_times),
+        "contracts_all_dates_s": statistics.median(contract_times),
+        "daily_scan_all_dates_s": statistics.median(full_scan_times),
+        "contracts_vs_daily_scan": statistics.median(contract_times)
+        / statistics.median(full_scan_times),
         "peak_rss_mb": max(rss.values()),
         "peak_rss_by_phase_mb": rss,
         "repeat": repeat,
@@ -315,6 +343,9 @@ ROWS = [
     ("raw full aggregation (s)", lambda r: f"{r['backfill_raw_s']:.2f}"),
     ("backfill / raw aggregation (x)", lambda r: f"{r['backfill_vs_raw']:.1f}"),
     ("backfill compute / raw aggregation (x)", lambda r: f"{r['backfill_compute_vs_raw']:.1f}"),
+    ("contract checks, every row of all dates (s)", lambda r: f"{r['contracts_all_dates_s']:.2f}"),
+    ("options daily scan of all dates (s)", lambda r: f"{r['daily_scan_all_dates_s']:.2f}"),
+    ("contract checks / daily scan (x)", lambda r: f"{r['contracts_vs_daily_scan']:.1f}"),
     ("peak RSS, worst phase (MB)", lambda r: f"{r['peak_rss_mb']:.0f}"),
 ]
 

@@ -94,8 +94,11 @@ def partition_keys_for(
     end: date | None = None,
     history: bool = False,
 ) -> list[str]:
-    """The anchors a ``materialize`` call targets for one dataset."""
-    from silver_assets.partitions import anchor_keys, lake_dates
+    """The anchors a ``materialize`` call targets for one dataset.
+
+    Raises ``MissingLakeData`` when the lake holds nothing for the anchor.
+    """
+    from silver_assets.partitions import MissingLakeData, anchor_keys, lake_dates
 
     try:
         if start is not None and end is not None:
@@ -105,6 +108,8 @@ def partition_keys_for(
                 raise CliError(f"the lake has no {dataset} dates between {start} and {end}")
         else:
             keys = anchor_keys(dataset, settings, history=history, anchor=anchor)
+    except MissingLakeData:
+        raise
     except ValueError as exc:  # an unreadable lake file, named by the error
         raise CliError(str(exc)) from exc
     return keys
@@ -117,11 +122,16 @@ def materialize_datasets(
     end: date | None = None,
     history: bool = False,
 ) -> bool:
-    """Run each dataset's job once over its anchors; print progress; True when all succeed."""
+    """Run each dataset's job once over its anchors; print progress; True when all succeed.
+
+    A dataset whose anchor the lake has no data for fails without running (nothing is
+    written); the other datasets still run.
+    """
     from silver_assets.anchors import resolve_anchor
     from silver_assets.audit import AuditLog
     from silver_assets.automation.runs import run_dataset
     from silver_assets.definitions import defs
+    from silver_assets.partitions import MissingLakeData
 
     settings = _settings()
     instance = _instance()
@@ -134,7 +144,12 @@ def materialize_datasets(
                 AuditLog(settings.audit_root).write(
                     "ANCHOR_FALLBACK", dataset=dataset, reason=state.fallback_reason
                 )
-        keys = partition_keys_for(dataset, settings, anchor, start, end, history)
+        try:
+            keys = partition_keys_for(dataset, settings, anchor, start, end, history)
+        except MissingLakeData as exc:
+            print(f"[{dataset}] FAILED: {exc}; nothing written", file=sys.stderr, flush=True)
+            ok = False
+            continue
         began = time.perf_counter()
         print(f"[{dataset}] materializing {len(keys)} anchor(s) {keys[0]}..{keys[-1]}", flush=True)
         run = run_dataset(defs, instance, dataset, keys)

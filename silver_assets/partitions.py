@@ -9,6 +9,7 @@ family is computed for all tickers of a day in one set-based query anyway.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 import dagster as dg
@@ -47,17 +48,48 @@ def lake_dates(dataset: str, settings: Settings) -> list[date]:
     return dates(settings.lake_root)
 
 
+class MissingLakeData(ValueError):
+    """An anchor the lake holds no data for: nothing may be materialized or written for it."""
+
+
+def no_lake_data(dataset: str, what: str, lake: Sequence[date]) -> str:
+    """The message for anchors without lake data: what was asked, and where the lake ends."""
+    ends = f"the lake's {dataset} data ends at {lake[-1]}" if lake else "the lake holds none at all"
+    return f"{dataset}: {what}, but the lake has no {dataset} data for it ({ends})"
+
+
+def require_lake_dates(dataset: str, settings: Settings, days: Iterable[date]) -> None:
+    """Raise ``MissingLakeData`` unless the lake holds data for every one of ``days``."""
+    lake = lake_dates(dataset, settings)
+    missing = sorted(set(days) - set(lake))
+    if missing:
+        shown = ", ".join(day.isoformat() for day in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        what = f"anchor{'s' if len(missing) > 1 else ''} {shown}{more}"
+        raise MissingLakeData(no_lake_data(dataset, what, lake))
+
+
 def anchor_keys(
     dataset: str, settings: Settings, history: bool = False, anchor: date | None = None
 ) -> list[str]:
-    """Partition keys to register: the anchor, plus with ``history`` every lake date up to it."""
+    """Partition keys to register: the anchor, plus with ``history`` every lake date up to it.
+
+    Raises ``MissingLakeData`` when the lake holds nothing for the anchor (a state file ahead
+    of the lake, or a fallback to today): a snapshot for it would be empty or another date's.
+    """
+    what = "anchor"
     if anchor is None:
-        anchor = resolve_anchor(dataset, settings.state_path).date
+        state = resolve_anchor(dataset, settings.state_path)
+        anchor = state.date
+        what = "the anchor falls back to today," if state.is_fallback else "the state says"
     if dataset == "gpr":
         anchor = anchor.replace(day=1)
+    lake = lake_dates(dataset, settings)
+    if anchor not in set(lake):
+        raise MissingLakeData(no_lake_data(dataset, f"{what} {anchor}", lake))
     keys = {anchor}
     if history:
-        keys |= {day for day in lake_dates(dataset, settings) if day <= anchor}
+        keys |= {day for day in lake if day <= anchor}
     return sorted(day.isoformat() for day in keys)
 
 

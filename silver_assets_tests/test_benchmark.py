@@ -16,6 +16,8 @@ REQUIRED_KEYS = {
     "daily_raw_scan_s",
     "backfill_s",
     "backfill_raw_s",
+    "contracts_all_dates_s",
+    "daily_scan_all_dates_s",
     "peak_rss_mb",
 }
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from silver_assets.anchors import resolve_anchor
-from silver_assets.partitions import missing_lookback
+from silver_assets.partitions import missing_lookback, no_lake_data
 from silver_assets.settings import Settings
 from silver_assets.sources import versions
 
@@ -67,6 +67,9 @@ def plan_refresh(
         raise StateUnavailable(f"{dataset}: {anchor.fallback_reason}")
     anchor_key = anchor.date.isoformat()
     now = current_versions(dataset, settings)
+    if anchor_key not in now:  # the state is ahead of the lake: nothing to run for it yet
+        lake = sorted(date.fromisoformat(day) for day in now)
+        raise StateUnavailable(no_lake_data(dataset, f"the state says {anchor_key}", lake))
     changed = set()
     if previous is not None:
         changed = {d for d in now.keys() | previous.keys() if now.get(d) != previous.get(d)}

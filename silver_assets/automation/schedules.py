@@ -10,9 +10,11 @@ from silver_assets.anchors import resolve_anchor
 from silver_assets.automation.jobs import DATASET_JOBS, DATASET_SOURCES
 from silver_assets.partitions import (
     PARTITIONS_BY_DATASET,
+    MissingLakeData,
     contiguous_groups,
     range_tags,
     register_partitions,
+    require_lake_dates,
     with_lookback,
 )
 from silver_assets.resources import SilverLakeResource
@@ -44,6 +46,10 @@ def _daily_schedule(dataset: str) -> dg.ScheduleDefinition:
         anchor = resolve_anchor(dataset, silver.settings.state_path)
         if anchor.is_fallback:
             return dg.SkipReason(f"{dataset}: {anchor.fallback_reason}")
+        try:
+            require_lake_dates(dataset, silver.settings, [anchor.date])
+        except MissingLakeData as exc:
+            return dg.SkipReason(str(exc))
         keys = with_lookback(dataset, silver.settings, [anchor.date.isoformat()])
         register_partitions(context.instance, dataset, keys)
         order = context.instance.get_dynamic_partitions(PARTITIONS_BY_DATASET[dataset].name)

@@ -1,9 +1,9 @@
 """Blocking contract checks on the Silver sources, reported in the UI and the audit log.
 
 A check validates the dates of the run it belongs to (its partition or partition range), or the
-state file's anchor when it runs alone. Footers and columns are checked for every file of those
-dates; pandera validates the rows of the most recent ``ROW_CHECK_DAYS`` of them, which keeps a
-year's backfill quick while every daily run still validates its whole day.
+state file's anchor when it runs alone: every footer, column and row of every file of those
+dates. A date the lake holds no files for fails the check, so no empty or borrowed snapshot is
+written for it. Option tickers that vanished since the lake date before are warnings.
 """
 
 from datetime import date
@@ -13,11 +13,16 @@ import dagster as dg
 from silver_assets.anchors import resolve_anchor
 from silver_assets.checks import contracts
 from silver_assets.lake import files
-from silver_assets.partitions import PARTITIONS_BY_DATASET, keys_of_run
+from silver_assets.partitions import (
+    PARTITIONS_BY_DATASET,
+    MissingLakeData,
+    keys_of_run,
+    lake_dates,
+    require_lake_dates,
+)
 from silver_assets.resources import SilverLakeResource
+from silver_assets.settings import Settings
 from silver_assets.sources.assets import SOURCES
-
-ROW_CHECK_DAYS = 5
 
 
 def run_partition_keys(context: dg.AssetCheckExecutionContext, dataset: str) -> list[str]:
@@ -26,16 +31,31 @@ def run_partition_keys(context: dg.AssetCheckExecutionContext, dataset: str) -> 
     return keys_of_run(context.run.tags, order)
 
 
-def files_to_check(dataset: str, lake_root, days: list[date]) -> tuple[list, list]:
-    """(files whose footers and columns are checked, files whose rows are validated)."""
+def files_by_day(dataset: str, lake_root, days: list[date]) -> dict[date, list]:
+    """The files of each date (GPR: its single file, under the latest month)."""
     if dataset == "gpr":
         path = files.gpr_file(lake_root)
-        found = [path] if path.exists() else []
-        return found, found
+        return {max(days): [path] if path.exists() else []}
     _, lister = files.daily_listing(dataset)
-    all_files = [path for day in sorted(days) for path in lister(lake_root, day)]
-    recent = sorted(days)[-ROW_CHECK_DAYS:]
-    return all_files, [path for day in recent for path in lister(lake_root, day)]
+    return {day: lister(lake_root, day) for day in sorted(days)}
+
+
+def contract_report(dataset: str, settings: Settings, days: list[date]) -> contracts.ContractReport:
+    """Validate every file and row of ``dataset`` for ``days``; a date without data fails."""
+    try:
+        require_lake_dates(dataset, settings, days)
+    except MissingLakeData as exc:
+        return contracts.ContractReport(dataset=dataset, status="NO_FILES", message=str(exc))
+    by_day = files_by_day(dataset, settings.lake_root, days)
+    report = contracts.validate(dataset, [path for paths in by_day.values() for path in paths])
+    if dataset == "options":
+        earlier = [day for day in lake_dates(dataset, settings) if day < min(days)]
+        if earlier:  # the lake date before the run's first one, to see what vanished from it
+            by_day[earlier[-1]] = files.options_files(settings.lake_root, earlier[-1])
+        report.warnings += contracts.vanished_tickers(by_day)
+        if report.passed:
+            report.message = contracts.ok_message(report)
+    return report
 
 
 def check_dataset(dataset: str, silver: SilverLakeResource, keys: list[str]) -> dg.AssetCheckResult:
@@ -48,8 +68,7 @@ def check_dataset(dataset: str, silver: SilverLakeResource, keys: list[str]) -> 
         if anchor.is_fallback:
             silver.audit.write("ANCHOR_FALLBACK", dataset=dataset, reason=anchor.fallback_reason)
         days = [anchor.date]
-    footer_files, row_files = files_to_check(dataset, settings.lake_root, days)
-    report = contracts.validate(dataset, footer_files, row_files)
+    report = contract_report(dataset, settings, days)
     silver.audit.write(
         "SCHEMA_CHECK",
         dataset=dataset,
@@ -71,6 +90,7 @@ def check_dataset(dataset: str, silver: SilverLakeResource, keys: list[str]) -> 
             "files_checked": report.files_checked,
             "rows_checked": report.rows_checked,
             "failure_count": report.failure_count,
+            "failures_by_rule": dg.MetadataValue.json(report.failures_by_rule),
             "sample_failures": dg.MetadataValue.json(report.failure_samples),
             "missing_columns": dg.MetadataValue.json(report.missing_columns),
             "unreadable_files": dg.MetadataValue.json(report.unreadable),
@@ -85,8 +105,9 @@ def _contract_check(dataset: str) -> dg.AssetChecksDefinition:
         name=f"{dataset}_contract",
         blocking=True,
         description=(
-            f"{dataset}: files exist and are readable, required columns are present, and the "
-            "pandera schema's types and unit contracts hold (SPEC §2)."
+            f"{dataset}: every date has files, they are readable, required columns are present, "
+            "and every row keeps the pandera schema: types, units, one row per key and liquid "
+            "IV coverage (SPEC §2)."
         ),
     )
     def _check(context: dg.AssetCheckExecutionContext, silver: SilverLakeResource):

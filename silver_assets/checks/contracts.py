@@ -2,34 +2,57 @@
 
 Three layers, in the order a reader would fail: the files exist (``NO_FILES``), each footer is
 readable (``READ_FAILED`` names the file), the required columns are there (``MISSING_COLUMNS``
-names them), then pandera schemas check types and unit contracts on the rows. Options files in
-the older 18-column layout pass with a warning that names them and what they lack.
+names them), then pandera schemas check every row: types, unit contracts, one row per key, and
+liquid implied-volatility coverage per ticker-day. Options files in the older 18-column layout
+pass with a warning that names them and what they lack.
+
+The schemas use pandera's polars backend. Rows are read with DuckDB (by column name, so both
+layouts load together, and cast to the schema's types there, which is much cheaper than pandera
+coercing them) a few dates at a time, each row tagged with its file so a failure names it. A
+unit heuristic looks at one file at a time, so a single file written in the wrong unit is caught
+among good ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
-import pandera.pandas as pa
+import pandera.polars as pa
+import polars as pl
 import pyarrow.parquet as pq
 
 from silver_assets.lake.layout import NEWER_OPTIONS_COLUMNS, OPTIONS_SCHEMA
+from silver_assets.metrics import sql
 
 # SPEC §1's required options columns: the writer's layout less the two it may leave out.
 OPTIONAL_OPTIONS_COLUMNS = frozenset({"in_the_money", "moneyness_ratio"})
 OPTIONS_REQUIRED = tuple(n for n in OPTIONS_SCHEMA.names if n not in OPTIONAL_OPTIONS_COLUMNS)
 MACRO_REQUIRED = ("observation_date", "symbol", "value", "daily_change_pct", "mom_change_pct")
 GPR_REQUIRED = ("date", "gpr", "gpr_percentile", "gpr_mom_pct")
+# Validated when present; a macro file without retrieval_date takes its folder's date.
+OPTIONAL_COLUMNS = {"options": ("moneyness_ratio",), "macro": ("retrieval_date",), "gpr": ()}
+# The key each row is unique by (GPR: one row per month, a rule of its own).
+ROW_KEYS = {
+    "options": ("snapshot_date", "symbol", "contract_symbol"),
+    "macro": ("symbol", "observation_date", "retrieval_date"),
+}
+FILE_COLUMN = "source_file"
 
 SAMPLE_ROWS = 5
+FILES_NAMED = 3
 # Percentage-point columns of a real chain always hold values above 1 (far-from-the-money spreads
-# and moneyness); a column whose every value is <= 1 was written as fractions.
+# and moneyness); a file whose every value is <= 1 was written as fractions.
 MIN_ROWS_FOR_UNIT_HEURISTIC = 20
+# A ticker-day whose liquid contracts lack implied volatility this often is worth a warning; when
+# all of them lack it, the day has no ATM IV or skew and the contract fails.
+IV_MISSING_WARN_SHARE = 0.5
+# Dates read per DuckDB query: bounds memory on a year's lake.
+ROW_CHUNK_DATES = 21
 
 
 @dataclass
@@ -42,6 +65,7 @@ class ContractReport:
     rows_checked: int = 0
     failure_count: int = 0
     failure_samples: list[dict[str, Any]] = field(default_factory=list)
+    failures_by_rule: dict[str, dict[str, int]] = field(default_factory=dict)
     missing_columns: dict[str, list[str]] = field(default_factory=dict)
     unreadable: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -52,71 +76,102 @@ class ContractReport:
         return self.status == "OK" and self.failure_count == 0
 
 
-def _float_column(name: str, *checks: pa.Check) -> pa.Column:
-    return pa.Column(float, list(checks), nullable=True, coerce=True, required=False, name=name)
+# ------------------------------------------------------------------------------------- rules
 
 
-def _fractions_not_pp(column: str) -> pa.Check:
-    def check(frame: pd.DataFrame) -> bool:
-        values = frame[column].dropna().abs() if column in frame else pd.Series(dtype=float)
-        return len(values) < MIN_ROWS_FOR_UNIT_HEURISTIC or bool(values.max() > 1.0)
-
-    return pa.Check(check, name=f"{column}_is_percentage_points_not_fractions")
+def _float_column(*checks: pa.Check) -> pa.Column:
+    return pa.Column(pl.Float64, list(checks), nullable=True, required=False)
 
 
-def _close(left: pd.Series, right: pd.Series) -> pd.Series:
-    both = left.notna() & right.notna()
-    return ~both | ((left - right).abs() <= 1e-6 + 1e-6 * right.abs())
+def _frame_check(name: str, expression: pl.Expr) -> pa.Check:
+    """A row-wise rule: ``expression`` is true for every row that keeps the contract."""
+    return pa.Check(lambda data: data.lazyframe.select(expression), name=name)
+
+
+def _unique(keys: Sequence[str]) -> pa.Check:
+    return _frame_check(f"one_row_per_{'_'.join(keys)}", ~pl.struct(keys).is_duplicated())
+
+
+def _close(left: str, right: pl.Expr) -> pl.Expr:
+    value = pl.col(left)
+    return value.is_null() | right.is_null() | ((value - right).abs() <= 1e-6 + 1e-6 * right.abs())
+
+
+def _pp_matches_ratio(pp: str, ratio: str) -> pa.Check:
+    return pa.Check(
+        lambda data: data.lazyframe.select(
+            _close(pp, 100.0 * pl.col(ratio))
+            if ratio in data.lazyframe.collect_schema()
+            else pl.lit(True)
+        ),
+        name=f"{pp}_equals_100x_{ratio}",
+    )
+
+
+def _percentage_points_per_file(column: str) -> pa.Check:
+    """Fails every row of a file whose ``column`` values are all <= 1 (fractions, not pp)."""
+    values = pl.col(column).abs()
+    per_file = values.max().over(FILE_COLUMN), values.count().over(FILE_COLUMN)
+    return _frame_check(
+        f"{column}_is_percentage_points_not_fractions",
+        (per_file[1] < MIN_ROWS_FOR_UNIT_HEURISTIC) | (per_file[0] > 1.0),
+    )
+
+
+def liquid_iv_missing_share() -> pl.Expr:
+    """Share of a group's liquid contracts without implied volatility (NaN when none is liquid)."""
+    liquid = pl.col("is_liquid").fill_null(False)
+    return (liquid & pl.col("implied_volatility").is_null()).sum() / liquid.sum()
 
 
 def _options_schema() -> pa.DataFrameSchema:
-    def pp_matches_ratio(pp: str, ratio: str) -> pa.Check:
-        def check(frame: pd.DataFrame) -> pd.Series:
-            if ratio not in frame:
-                return pd.Series(True, index=frame.index)
-            return _close(frame[pp], 100.0 * frame[ratio])
-
-        return pa.Check(check, name=f"{pp}_equals_100x_{ratio}")
-
-    def moneyness_matches_strike(frame: pd.DataFrame) -> pd.Series:
-        expected = 100.0 * (frame["strike"] / frame["underlying_price"] - 1.0).abs()
-        return ~(expected.notna() & frame["moneyness_pct"].notna()) | (
-            (frame["moneyness_pct"] - expected).abs() <= 0.01 + 1e-4 * expected
-        )
-
-    def bid_le_ask(frame: pd.DataFrame) -> pd.Series:
-        both = frame["bid"].notna() & frame["ask"].notna()
-        return ~both | (frame["bid"] <= frame["ask"])
-
+    moneyness = pl.col("moneyness_pct")
+    expected_moneyness = 100.0 * (pl.col("strike") / pl.col("underlying_price") - 1.0).abs()
+    all_liquid_iv_missing = liquid_iv_missing_share().over("snapshot_date", "symbol") == 1.0
     return pa.DataFrameSchema(
         {
-            "snapshot_date": pa.Column("datetime64[ns]", nullable=False, coerce=True),
-            "expiration": pa.Column("datetime64[ns]", nullable=False, coerce=True),
+            "snapshot_date": pa.Column(pl.Date, nullable=False),
+            "expiration": pa.Column(pl.Date, nullable=False),
             "option_type": pa.Column(str, pa.Check.isin(["call", "put"]), nullable=False),
             "symbol": pa.Column(str, nullable=False),
-            "dte": pa.Column(float, pa.Check.ge(0), nullable=True, coerce=True),
-            "strike": _float_column("strike", pa.Check.gt(0)),
-            "underlying_price": _float_column("underlying_price", pa.Check.gt(0)),
-            "bid": _float_column("bid", pa.Check.ge(0)),
-            "ask": _float_column("ask", pa.Check.ge(0)),
-            "volume": _float_column("volume", pa.Check.ge(0)),
-            "open_interest": _float_column("open_interest", pa.Check.ge(0)),
+            "contract_symbol": pa.Column(str, nullable=False),
+            "dte": _float_column(pa.Check.ge(0)),
+            "strike": _float_column(pa.Check.gt(0)),
+            "underlying_price": _float_column(pa.Check.gt(0)),
+            "bid": _float_column(pa.Check.ge(0)),
+            "ask": _float_column(pa.Check.ge(0)),
+            "volume": _float_column(pa.Check.ge(0)),
+            "open_interest": _float_column(pa.Check.ge(0)),
             "implied_volatility": _float_column(
-                "implied_volatility",
                 pa.Check.in_range(0, 5, error="implied_volatility must be a fraction (0.18 = 18%)"),
             ),
-            "moneyness_pct": _float_column("moneyness_pct", pa.Check.ge(0)),
-            "spread_pct": _float_column("spread_pct", pa.Check.ge(0)),
-            "spread_ratio": _float_column("spread_ratio", pa.Check.ge(0)),
-            "moneyness_ratio": _float_column("moneyness_ratio", pa.Check.ge(0)),
+            "moneyness_pct": _float_column(pa.Check.ge(0)),
+            "spread_pct": _float_column(pa.Check.ge(0)),
+            "spread_ratio": _float_column(pa.Check.ge(0)),
+            "moneyness_ratio": _float_column(pa.Check.ge(0)),
         },
         checks=[
-            pa.Check(bid_le_ask, name="bid_le_ask"),
-            pa.Check(moneyness_matches_strike, name="moneyness_pct_is_100x_abs_strike_over_spot"),
-            pp_matches_ratio("spread_pct", "spread_ratio"),
-            pp_matches_ratio("moneyness_pct", "moneyness_ratio"),
-            _fractions_not_pp("spread_pct"),
-            _fractions_not_pp("moneyness_pct"),
+            _unique(ROW_KEYS["options"]),
+            _frame_check(
+                "bid_le_ask",
+                pl.col("bid").is_null()
+                | pl.col("ask").is_null()
+                | (pl.col("bid") <= pl.col("ask")),
+            ),
+            _frame_check(
+                "moneyness_pct_is_100x_abs_strike_over_spot",
+                moneyness.is_null()
+                | expected_moneyness.is_null()
+                | ((moneyness - expected_moneyness).abs() <= 0.01 + 1e-4 * expected_moneyness),
+            ),
+            _pp_matches_ratio("spread_pct", "spread_ratio"),
+            _pp_matches_ratio("moneyness_pct", "moneyness_ratio"),
+            _percentage_points_per_file("spread_pct"),
+            _percentage_points_per_file("moneyness_pct"),
+            _frame_check(
+                "liquid_implied_volatility_not_all_missing",
+                ~(pl.col("is_liquid").fill_null(False) & all_liquid_iv_missing.fill_null(False)),
+            ),
         ],
         strict=False,
     )
@@ -125,12 +180,14 @@ def _options_schema() -> pa.DataFrameSchema:
 def _macro_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
-            "observation_date": pa.Column("datetime64[ns]", nullable=False, coerce=True),
+            "observation_date": pa.Column(pl.Date, nullable=False),
+            "retrieval_date": pa.Column(pl.Date, nullable=False),
             "symbol": pa.Column(str, nullable=False),
-            "value": _float_column("value"),
-            "daily_change_pct": _float_column("daily_change_pct", pa.Check.in_range(-100, 1000)),
-            "mom_change_pct": _float_column("mom_change_pct", pa.Check.in_range(-100, 1000)),
+            "value": _float_column(),
+            "daily_change_pct": _float_column(pa.Check.in_range(-100, 1000)),
+            "mom_change_pct": _float_column(pa.Check.in_range(-100, 1000)),
         },
+        checks=[_unique(ROW_KEYS["macro"])],
         strict=False,
     )
 
@@ -138,12 +195,15 @@ def _macro_schema() -> pa.DataFrameSchema:
 def _gpr_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
-            "date": pa.Column("datetime64[ns]", nullable=False, coerce=True),
-            "gpr": _float_column("gpr", pa.Check.ge(0)),
-            "gpr_percentile": _float_column("gpr_percentile", pa.Check.in_range(0, 100)),
-            "gpr_mom_pct": _float_column("gpr_mom_pct", pa.Check.ge(-100)),
+            "date": pa.Column(pl.Date, nullable=False),
+            "gpr": _float_column(pa.Check.ge(0)),
+            "gpr_percentile": _float_column(pa.Check.in_range(0, 100)),
+            "gpr_mom_pct": _float_column(pa.Check.ge(-100)),
         },
-        checks=[_fractions_not_pp("gpr_percentile")],
+        checks=[
+            _frame_check("one_row_per_month", ~pl.col("date").dt.truncate("1mo").is_duplicated()),
+            _percentage_points_per_file("gpr_percentile"),
+        ],
         strict=False,
     )
 
@@ -155,24 +215,79 @@ DATASETS: dict[str, tuple[tuple[str, ...], Any]] = {
 }
 
 
-def _read_frame(paths: Sequence[Path], columns: Sequence[str]) -> pd.DataFrame:
-    # Column names come from our own contract, never from user input; paths are bound.
-    quoted = ", ".join(f'"{c}"' for c in columns) or "*"
+# ------------------------------------------------------------------------------------ reading
+
+
+# How the reading query casts a column to its schema type. A value that does not parse (a date
+# string that is no date) becomes null, which the schema's ``nullable=False`` then reports.
+SQL_CASTS = {
+    pl.Date: "TRY_CAST({} AS DATE)",
+    pl.Float64: "nn({})",  # a NaN counts as missing (SPEC §3), in the rules as in the metrics
+    pl.String: "CAST({} AS VARCHAR)",
+}
+
+
+def _select_list(dataset: str, schema: pa.DataFrameSchema, columns: Sequence[str]) -> str:
+    """The reading query's columns, cast to the schema's types (casting in DuckDB is fast)."""
+    selected = []
+    for name in columns:
+        quoted = '"' + name + '"'  # names come from our own contract, never from user input
+        column = schema.columns.get(name)
+        cast = SQL_CASTS[column.dtype.type] if column is not None else "{}"
+        if not (dataset == "macro" and name == "retrieval_date"):
+            selected.append(f"{cast.format(quoted)} AS {quoted}")
+    if dataset == "macro":
+        # Older macro files lack retrieval_date: the folder's date stands in (as in the metrics).
+        stored = "TRY_CAST(retrieval_date AS DATE)" if "retrieval_date" in columns else "NULL"
+        selected.append(f"coalesce({stored}, {sql.MACRO_FILE_DATE}) AS retrieval_date")
+    return ", ".join(selected + [f"filename AS {FILE_COLUMN}"])
+
+
+def _read_frame(
+    dataset: str, schema: pa.DataFrameSchema, paths: Sequence[Path], columns: Sequence[str]
+) -> pl.DataFrame:
+    """The rows of ``paths`` as a polars frame of the schema's types, each row with its file."""
     with duckdb.connect() as con:
-        return con.execute(
-            f"SELECT {quoted} FROM read_parquet(?, union_by_name = true)",
-            [[str(p) for p in paths]],
-        ).df()
+        table = (
+            sql.prepare(con)
+            .sql(
+                f"SELECT {_select_list(dataset, schema, columns)} "
+                "FROM read_parquet($paths, union_by_name = true, filename = true)",
+                params={"paths": [str(p) for p in paths]},
+            )
+            .to_arrow_table()
+        )
+    return pl.from_arrow(table, rechunk=False)
 
 
-def validate(
-    dataset: str, paths: Sequence[Path], row_paths: Sequence[Path] | None = None
-) -> ContractReport:
-    """Validate ``paths`` of ``dataset`` ('options', 'macro' or 'gpr') against its contract.
+def _chunks_by_folder(paths: Sequence[Path], size: int) -> Iterator[list[Path]]:
+    """``paths`` in groups of at most ``size`` date folders (a date never spans two groups)."""
+    folders: dict[Path, list[Path]] = {}
+    for path in paths:
+        folders.setdefault(path.parent, []).append(path)
+    groups = list(folders.values())
+    for start in range(0, len(groups), size):
+        yield [path for group in groups[start : start + size] for path in group]
 
-    Footers and columns are checked for every file; rows are validated for ``row_paths`` (by
-    default all of ``paths``).
-    """
+
+def unreadable_files(paths: Sequence[Path], columns: Sequence[str] = ()) -> dict[str, str]:
+    """``{path: error}`` for each file whose rows cannot be read (one read per file)."""
+    broken = {}
+    for path in paths:
+        try:
+            with duckdb.connect() as con:
+                quoted = ", ".join(f'"{c}"' for c in columns) or "*"
+                con.execute(f"SELECT {quoted} FROM read_parquet(?)", [str(path)]).fetchall()
+        except duckdb.Error as exc:
+            broken[str(path)] = f"{type(exc).__name__}: {exc}"
+    return broken or {", ".join(map(str, paths)): "rows unreadable together"}
+
+
+# --------------------------------------------------------------------------------- validation
+
+
+def validate(dataset: str, paths: Sequence[Path]) -> ContractReport:
+    """Validate every file and every row of ``paths`` of ``dataset`` ('options', 'macro', 'gpr')."""
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; expected one of {sorted(DATASETS)}")
     required, schema_factory = DATASETS[dataset]
@@ -182,7 +297,6 @@ def validate(
         report.message = f"no {dataset} files found"
         return report
 
-    readable: list[Path] = []
     present: set[str] = set()
     for path in paths:
         try:
@@ -198,15 +312,10 @@ def validate(
             report.warnings.append(f"{path.name} uses the older 18-column layout; lacks {lacks}")
         elif missing:
             report.missing_columns[str(path)] = missing
-        readable.append(path)
         present |= names
 
     if report.unreadable:
-        report.status = "READ_FAILED"
-        report.message = "unreadable Parquet: " + "; ".join(
-            f"{Path(p).name} ({why})" for p, why in report.unreadable.items()
-        )
-        return report
+        return _read_failed(report, "unreadable Parquet")
     if report.missing_columns:
         report.status = "MISSING_COLUMNS"
         columns = sorted({c for cols in report.missing_columns.values() for c in cols})
@@ -214,71 +323,124 @@ def validate(
         report.message = f"missing required columns {', '.join(columns)} in {names}"
         return report
 
-    wanted = set(map(str, paths if row_paths is None else row_paths))
-    row_files = [p for p in readable if str(p) in wanted]
-    if row_files:
-        columns = sorted(present & (set(required) | {"moneyness_ratio"}))
+    columns = sorted(present & (set(required) | set(OPTIONAL_COLUMNS[dataset])))
+    schema = schema_factory()
+    counts: Counter[tuple[str, str]] = Counter()
+    for chunk in _chunks_by_folder(paths, ROW_CHUNK_DATES):
         try:
-            frame = _read_frame(row_files, columns)
+            frame = _read_frame(dataset, schema, chunk, columns)
         except duckdb.Error:
             # The footer was fine but a data page is not: find and name the file(s).
-            report.unreadable = unreadable_files(row_files, columns)
-            report.status = "READ_FAILED"
-            report.message = "unreadable Parquet rows: " + "; ".join(
-                f"{Path(p).name} ({why})" for p, why in report.unreadable.items()
-            )
-            return report
-        report.rows_checked = len(frame)
+            report.unreadable = unreadable_files(chunk, columns)
+            return _read_failed(report, "unreadable Parquet rows")
+        report.rows_checked += len(frame)
         try:
-            schema_factory().validate(frame, lazy=True)
+            schema.validate(frame, lazy=True)
         except pa.errors.SchemaErrors as errors:
-            # A row-wise DataFrame check is reported once per column: count each row once.
-            cases = errors.failure_cases.drop_duplicates(subset=["check", "index"])
-            report.status = "CONTRACT_FAILED"
-            report.failure_count = len(cases)
-            report.failure_samples = _samples(cases, frame)
-            per_check = cases.groupby("check", dropna=False).size().sort_index()
-            report.message = f"{report.failure_count} contract failures: " + ", ".join(
-                f"{check} ({count})" for check, count in per_check.items()
-            )
-            return report
-    report.message = f"{report.files_checked} files, {report.rows_checked} rows valid"
-    if report.warnings:
-        report.message += f"; {len(report.warnings)} warnings"
+            _record_failures(report, counts, errors.failure_cases, frame)
+        if dataset == "options":
+            report.warnings += iv_coverage_warnings(frame)
+
+    if counts:
+        report.status = "CONTRACT_FAILED"
+        report.failure_count = sum(counts.values())
+        for (check, name), count in sorted(counts.items()):
+            report.failures_by_rule.setdefault(check, {})[name] = count
+        report.message = f"{report.failure_count} contract failures: " + "; ".join(
+            f"{check} ({sum(by_file.values())} rows in {_named(by_file)})"
+            for check, by_file in report.failures_by_rule.items()
+        )
+        return report
+    report.message = ok_message(report)
     return report
 
 
-def unreadable_files(paths: Sequence[Path], columns: Sequence[str] = ()) -> dict[str, str]:
-    """``{path: error}`` for each file whose rows cannot be read (one read per file)."""
-    broken = {}
-    for path in paths:
-        try:
-            _read_frame([path], columns)
-        except duckdb.Error as exc:
-            broken[str(path)] = f"{type(exc).__name__}: {exc}"
-    return broken or {", ".join(map(str, paths)): "rows unreadable together"}
+def ok_message(report: ContractReport) -> str:
+    """The summary of a report that passed: files, rows, and how many warnings."""
+    message = f"{report.files_checked} files, {report.rows_checked} rows valid"
+    return message + (f"; {len(report.warnings)} warnings" if report.warnings else "")
 
 
-def _samples(cases: pd.DataFrame, frame: pd.DataFrame) -> list[dict[str, Any]]:
-    samples = []
-    for case in cases.head(SAMPLE_ROWS).to_dict("records"):
-        sample = {"check": str(case.get("check"))}
-        if case.get("schema_context") == "Column":
-            sample |= {"column": case.get("column"), "value": case.get("failure_case")}
+def _read_failed(report: ContractReport, what: str) -> ContractReport:
+    report.status = "READ_FAILED"
+    report.message = f"{what}: " + "; ".join(
+        f"{Path(p).name} ({why})" for p, why in report.unreadable.items()
+    )
+    return report
+
+
+def _named(by_file: dict[str, int]) -> str:
+    names = sorted(by_file, key=lambda name: (-by_file[name], name))
+    more = f" and {len(names) - FILES_NAMED} more files" if len(names) > FILES_NAMED else ""
+    return ", ".join(names[:FILES_NAMED]) + more
+
+
+def _record_failures(
+    report: ContractReport,
+    counts: Counter[tuple[str, str]],
+    cases: pl.DataFrame,
+    frame: pl.DataFrame,
+) -> None:
+    """Count each failing row once per rule and file; keep the first few rows as samples."""
+    cases = cases.unique(subset=["check", "index"], keep="first", maintain_order=True)
+    for case in cases.iter_rows(named=True):
         index = case.get("index")
-        if index is not None and not pd.isna(index) and index in frame.index:
-            row = frame.loc[index]
-            # The failing row itself, so a person can find it in the file.
-            sample |= {key: row[key] for key in row.index}
-        samples.append({k: _jsonable(v) for k, v in sample.items()})
-    return samples
+        row = frame.row(index, named=True) if index is not None else {}
+        name = Path(row[FILE_COLUMN]).name if row else "(whole column)"
+        counts[(str(case["check"]), name)] += 1
+        if len(report.failure_samples) >= SAMPLE_ROWS:
+            continue
+        sample: dict[str, Any] = {"check": str(case["check"]), "file": name}
+        if case.get("schema_context") == "Column":
+            sample |= {"column": case.get("column"), "value": _parsed(case.get("failure_case"))}
+        # The failing row itself, so a person can find it in the file.
+        sample |= {k: v for k, v in row.items() if k != FILE_COLUMN}
+        report.failure_samples.append({k: _jsonable(v) for k, v in sample.items()})
+
+
+def iv_coverage_warnings(frame: pl.DataFrame) -> list[str]:
+    """One warning per ticker-day whose liquid contracts often (not always) lack an IV."""
+    shares = (
+        frame.group_by("snapshot_date", "symbol", FILE_COLUMN)
+        .agg(
+            share=liquid_iv_missing_share(),
+            liquid=pl.col("is_liquid").fill_null(False).sum(),
+        )
+        .filter((pl.col("share") >= IV_MISSING_WARN_SHARE) & (pl.col("share") < 1.0))
+        .sort("snapshot_date", "symbol")
+    )
+    return [
+        f"{Path(row[FILE_COLUMN]).name}: {row['share']:.0%} of {row['liquid']} liquid contracts "
+        "have no implied_volatility"
+        for row in shares.iter_rows(named=True)
+    ]
+
+
+def vanished_tickers(files_by_day: dict[Any, Sequence[Path]]) -> list[str]:
+    """A warning per date that lost option tickers the lake date before it had (by file name)."""
+    warnings = []
+    previous: set[str] | None = None
+    for day in sorted(files_by_day):
+        symbols = {path.name.split("_options_")[0] for path in files_by_day[day]}
+        if previous is not None and previous - symbols:
+            gone = ", ".join(sorted(previous - symbols))
+            warnings.append(f"{day}: tickers vanished since the date before: {gone}")
+        previous = symbols
+    return warnings
+
+
+def _parsed(value: Any) -> Any:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
 
 
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return None if pd.isna(value) else value
+        return None if value != value else value
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)

@@ -3,7 +3,9 @@
 Each function reads what it needs (raw chains for the daily scan, stored daily rows or an
 earlier snapshot for the families), computes every requested anchor at once, and writes one
 snapshot file per partition. The Dagster assets are thin wrappers around these, and the
-benchmark calls them directly to measure Dagster's own overhead.
+benchmark calls them directly to measure Dagster's own overhead. Each refuses anchors the lake
+holds no data for (``MissingLakeData``) before writing anything: an empty partition is written
+only for a date the lake has, when there is nothing to report for it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from silver_assets.metrics.compute import (
     reach_days,
     with_versions,
 )
+from silver_assets.partitions import require_lake_dates
 from silver_assets.settings import Settings
 from silver_assets.snapshots import SnapshotStore
 from silver_assets.sources import versions
@@ -80,6 +83,7 @@ def daily_scan(
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict[str, int]:
     """Scan each day's option chains once and write the five daily assets; rows per asset."""
+    require_lake_dates("options", settings, days)
     store, lake = SnapshotStore(settings.snapshot_root), settings.lake_root
     rows = dict.fromkeys(sql.DAILY_QUERIES, 0)
     done = 0
@@ -88,7 +92,7 @@ def daily_scan(
         try:
             loaded = sql.load_chains(con, paths, chunk[0], chunk[-1])
         except duckdb.Error as exc:
-            # The contract check validates rows of the latest days only; name the culprit here.
+            # Read outside a run's contract check (the benchmark): name the culprit here too.
             broken = unreadable_files(paths)
             named = "; ".join(f"{Path(p).name} ({why})" for p, why in broken.items())
             raise ValueError(f"unreadable option files: {named or exc}") from exc
@@ -144,6 +148,7 @@ def option_family_partitions(
     run_id: str,
 ) -> tuple[pa.Table, dict[str, int]]:
     """Compute and write one option family for ``days``; the table and rows per partition."""
+    require_lake_dates("options", settings, days)
     store = SnapshotStore(settings.snapshot_root)
     inputs = daily_inputs(store, family, sorted(days), settings)
     table = option_family(con, family, inputs, sorted(days), settings)
@@ -154,6 +159,7 @@ def macro_partitions(
     con: duckdb.DuckDBPyConnection, settings: Settings, days: Sequence[date], run_id: str
 ) -> tuple[pa.Table, dict[str, int]]:
     """Compute and write macro_analysis, carrying an earlier snapshot forward if there is one."""
+    require_lake_dates("macro", settings, days)
     store = SnapshotStore(settings.snapshot_root)
     previous_key = store.latest_before("macro_analysis", min(days))
     previous = (
@@ -169,6 +175,7 @@ def gpr_partitions(
     con: duckdb.DuckDBPyConnection, settings: Settings, months: Sequence[date], run_id: str
 ) -> tuple[pa.Table, dict[str, int]]:
     """Compute and write geopolitical_analysis for the monthly anchors."""
+    require_lake_dates("gpr", settings, months)
     store = SnapshotStore(settings.snapshot_root)
     table = gpr_family(con, settings, sorted(months))
     return table, write_partitions(

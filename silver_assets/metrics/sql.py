@@ -309,6 +309,10 @@ MACRO_COLUMNS = pa.schema(
 )
 
 
+# The retrieval date in a macro file's name (read with ``filename = true``).
+MACRO_FILE_DATE = r"CAST(regexp_extract(filename, 'macro_snapshot_(\d{4}-\d{2}-\d{2})', 1) AS DATE)"
+
+
 def macro_as_of(
     con: duckdb.DuckDBPyConnection,
     files: Sequence[Path | str],
@@ -330,7 +334,7 @@ def macro_as_of(
     if not files and base is None:
         return pa.table({"anchor_date": pa.array([], pa.date32())})
     # Older files may lack retrieval_date; then the folder's date in the file name stands in.
-    folder_date = r"CAST(regexp_extract(filename, 'macro_snapshot_(\d{4}-\d{2}-\d{2})', 1) AS DATE)"
+    folder_date = MACRO_FILE_DATE
     has_column = any("retrieval_date" in pq.read_schema(path).names for path in files)
     retrieval = (
         f"coalesce(TRY_CAST(retrieval_date AS DATE), {folder_date})" if has_column else folder_date

@@ -7,7 +7,6 @@ files into its own tmp_path, in the lake layout, and validates it.
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from silver_assets.checks.contracts import validate
+from silver_assets.checks.contracts import validate, vanished_tickers
 from silver_assets.lake import files
 from silver_assets.lake.generator import generate_lake
 
@@ -347,44 +346,144 @@ def test_gpr_percentile_as_fractions_fails(demo_lake: Path, tmp_path: Path) -> N
     assert "gpr_percentile_is_percentage_points_not_fractions" in _checks(report)
 
 
-# --- row_paths ------------------------------------------------------------------------------
+# --- every row, one row per key, per-file units, IV coverage --------------------------------
 
 
-def test_row_paths_restricts_row_validation(
+def test_duplicated_rows_fail_naming_file_and_rule(chain: pa.Table, tmp_path: Path) -> None:
+    doubled = _write_options(tmp_path, pa.concat_tables([chain, chain]))
+    report = validate("options", [doubled])
+    assert report.status == "CONTRACT_FAILED"
+    rule = "one_row_per_snapshot_date_symbol_contract_symbol"
+    assert report.failures_by_rule == {rule: {doubled.name: 2 * chain.num_rows}}
+    assert f"{rule} ({2 * chain.num_rows} rows in {doubled.name})" in report.message
+    assert {s["file"] for s in report.failure_samples} == {doubled.name}
+
+
+def test_one_duplicated_contract_is_two_failing_rows(chain: pa.Table, tmp_path: Path) -> None:
+    path = _write_options(tmp_path, pa.concat_tables([chain, chain.slice(3, 1)]))
+    report = validate("options", [path])
+    assert report.failure_count == 2
+    symbol = chain.column("contract_symbol")[3].as_py()
+    assert [s["contract_symbol"] for s in report.failure_samples] == [symbol, symbol]
+
+
+def test_every_file_is_row_validated_not_only_the_latest(
     demo_lake: Path, chain: pa.Table, tmp_path: Path
 ) -> None:
-    good = _write_options(tmp_path, pq.read_table(_options_path(demo_lake, DAY1)), day=DAY1)
-    volume = chain.column("volume").to_numpy().copy()
+    older = pq.read_table(_options_path(demo_lake, DAY1))
+    volume = older.column("volume").to_numpy().copy()
     volume[0] = -5
-    broken_rows = _write_options(tmp_path, _replace(chain, "volume", volume))
-
-    outside = validate("options", [good, broken_rows], row_paths=[good])
-    assert outside.passed
-    assert outside.files_checked == 2
-    assert outside.rows_checked == pq.read_metadata(good).num_rows
-
-    inside = validate("options", [good, broken_rows], row_paths=[broken_rows])
-    assert not inside.passed
-    assert inside.rows_checked == chain.num_rows
-    assert inside.failure_count == 1
-
-    # The default validates the rows of every file.
-    assert validate("options", [good, broken_rows]).failure_count == 1
+    bad = _write_options(tmp_path, _replace(older, "volume", volume), day=DAY1)
+    good = [_write_options(tmp_path, chain)]
+    report = validate("options", [bad, *good])
+    assert report.rows_checked == older.num_rows + chain.num_rows
+    assert report.failures_by_rule == {"greater_than_or_equal_to(0)": {bad.name: 1}}
 
 
-def test_footers_and_columns_are_checked_outside_row_paths(
-    demo_lake: Path, chain: pa.Table, tmp_path: Path
+def test_unit_heuristic_is_per_file(demo_lake: Path, chain: pa.Table, tmp_path: Path) -> None:
+    # Older-layout files have no spread_ratio to compare with: only the heuristic can tell.
+    good = _write_options(tmp_path, _legacy(pq.read_table(_options_path(demo_lake, DAY1))), DAY1)
+    legacy = _legacy(chain)
+    fractions = _replace(legacy, "spread_pct", pc.divide(legacy.column("spread_pct"), 100.0))
+    bad = _write_options(tmp_path, fractions)
+    report = validate("options", [good, bad])
+    assert not report.passed
+    rule = "spread_pct_is_percentage_points_not_fractions"
+    assert report.failures_by_rule[rule] == {bad.name: chain.num_rows}
+    assert good.name not in report.message and bad.name in report.message
+
+
+def test_unit_heuristic_ignores_small_files(chain: pa.Table, tmp_path: Path) -> None:
+    legacy = _legacy(chain.slice(0, 10))
+    tiny = _replace(legacy, "spread_pct", pc.divide(legacy.column("spread_pct"), 100.0))
+    assert validate("options", [_write_options(tmp_path, tiny)]).passed
+
+
+def _liquid_rows(table: pa.Table) -> np.ndarray:
+    return np.flatnonzero(table.column("is_liquid").to_numpy(zero_copy_only=False))
+
+
+def test_a_day_without_liquid_iv_fails(chain: pa.Table, tmp_path: Path) -> None:
+    iv = chain.column("implied_volatility").to_numpy().copy()
+    iv[_liquid_rows(chain)] = np.nan
+    path = _write_options(tmp_path, _replace(chain, "implied_volatility", iv))
+    report = validate("options", [path])
+    assert report.status == "CONTRACT_FAILED"
+    rule = "liquid_implied_volatility_not_all_missing"
+    assert report.failures_by_rule == {rule: {path.name: len(_liquid_rows(chain))}}
+    assert all(s["implied_volatility"] is None for s in report.failure_samples)
+
+
+def test_mostly_missing_liquid_iv_is_a_warning(chain: pa.Table, tmp_path: Path) -> None:
+    liquid = _liquid_rows(chain)
+    iv = chain.column("implied_volatility").to_numpy().copy()
+    iv[liquid[: int(len(liquid) * 0.6) + 1]] = np.nan
+    path = _write_options(tmp_path, _replace(chain, "implied_volatility", iv))
+    report = validate("options", [path])
+    assert report.passed
+    (warning,) = report.warnings
+    assert warning.startswith(f"{path.name}: 60% of {len(liquid)} liquid contracts")
+
+
+def test_a_few_missing_ivs_pass_quietly(chain: pa.Table, tmp_path: Path) -> None:
+    iv = chain.column("implied_volatility").to_numpy().copy()
+    iv[_liquid_rows(chain)[:3]] = np.nan
+    report = validate(
+        "options", [_write_options(tmp_path, _replace(chain, "implied_volatility", iv))]
+    )
+    assert report.passed and report.warnings == []
+
+
+def test_duplicated_macro_rows_fail(demo_lake: Path, tmp_path: Path) -> None:
+    source = files.macro_files(demo_lake, DAY2)[0]
+    table = pq.read_table(source)
+    bad = tmp_path / "macro" / DAY2.isoformat() / source.name
+    bad.parent.mkdir(parents=True)
+    pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), bad)
+    report = validate("macro", [bad])
+    rule = "one_row_per_symbol_observation_date_retrieval_date"
+    assert report.failures_by_rule == {rule: {bad.name: 2}}
+
+
+def test_same_macro_row_retrieved_on_two_days_passes(demo_lake: Path) -> None:
+    assert validate("macro", files.files_between(demo_lake, "macro", DAY1, DAY2)).passed
+
+
+def test_macro_without_retrieval_date_takes_the_folder_date(
+    demo_lake: Path, tmp_path: Path
 ) -> None:
-    good = _write_options(tmp_path, pq.read_table(_options_path(demo_lake, DAY1)), day=DAY1)
-    corrupt = _options_path(tmp_path, DAY2)
-    corrupt.parent.mkdir(parents=True)
-    corrupt.write_bytes(b"garbage")
-    report = validate("options", [good, corrupt], row_paths=[good])
-    assert report.status == "READ_FAILED"
-    assert corrupt.name in report.message
+    source = files.macro_files(demo_lake, DAY2)[0]
+    table = pq.read_table(source).drop_columns(["retrieval_date"])
+    bad = tmp_path / "macro" / DAY2.isoformat() / source.name
+    bad.parent.mkdir(parents=True)
+    pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), bad)
+    report = validate("macro", [bad])
+    assert report.failures_by_rule == {
+        "one_row_per_symbol_observation_date_retrieval_date": {bad.name: 2}
+    }
+    assert report.failure_samples[0]["retrieval_date"] == DAY2.isoformat()
 
-    shutil.rmtree(corrupt.parent)
-    renamed = _write_options(tmp_path, chain.drop_columns(["strike"]))
-    report = validate("options", [good, renamed], row_paths=[good])
-    assert report.status == "MISSING_COLUMNS"
-    assert report.missing_columns == {str(renamed): ["strike"]}
+
+def test_two_gpr_rows_for_one_month_fail(demo_lake: Path, tmp_path: Path) -> None:
+    table = pq.read_table(files.gpr_file(demo_lake))
+    bad = files.gpr_file(tmp_path)
+    bad.parent.mkdir(parents=True)
+    pq.write_table(pa.concat_tables([table, table.slice(5, 1)]), bad)
+    report = validate("gpr", [bad])
+    assert report.failures_by_rule == {"one_row_per_month": {bad.name: 2}}
+
+
+def test_vanished_tickers_are_named() -> None:
+    def day(d: date, *tickers: str) -> tuple[date, list[Path]]:
+        return d, [Path(f"{t}_options_{d}.parquet") for t in tickers]
+
+    by_day = dict(
+        [
+            day(date(2026, 4, 28), "SPY", "QQQ", "GLD"),
+            day(DAY1, "SPY"),
+            day(DAY2, "SPY", "QQQ"),
+        ]
+    )
+    assert vanished_tickers(by_day) == [
+        "2026-04-29: tickers vanished since the date before: GLD, QQQ"
+    ]

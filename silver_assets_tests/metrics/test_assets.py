@@ -16,6 +16,7 @@ from silver_assets.definitions import build_defs
 from silver_assets.lake import files
 from silver_assets.metrics import sql
 from silver_assets.metrics.compute import direct_family_tables
+from silver_assets.metrics.materialize import daily_scan
 from silver_assets.snapshots import PROVENANCE_COLUMNS, SnapshotStore
 from silver_assets_tests.conftest import DEMO_DAYS, build_lake, materialize_all
 
@@ -185,7 +186,10 @@ def test_missing_lake_root_is_a_check_failure_not_a_crash(tmp_path):
     shutil.rmtree(settings.lake_root)
     instance = dg.DagsterInstance.ephemeral()
     run = run_dataset(build_defs(settings), instance, "options", [date(2026, 4, 30).isoformat()])
-    assert not run.success and run.failed_checks == ("options_contract (no options files found)",)
+    assert not run.success and run.failed_checks == (
+        "options_contract (options: anchor 2026-04-30, but the lake has no options data for it "
+        "(the lake holds none at all))",
+    )
 
 
 def test_materializations_show_values_anchors_and_plots(materialized):
@@ -243,14 +247,10 @@ def test_unreadable_older_day_in_a_range_is_named(tmp_path):
     assert pq.read_schema(victim).names == good.column_names
     instance = dg.DagsterInstance.ephemeral()
     run = run_dataset(build_defs(settings), instance, "options", [d.isoformat() for d in days])
-    assert not run.success
-    failure = next(
-        r.event_log_entry.dagster_event
-        for r in instance.get_records_for_run(run.run_ids[-1]).records
-        if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.is_step_failure
-    )
-    error, messages = failure.step_failure_data.error, []
-    while error is not None:  # Dagster wraps the step's own error as a cause
-        messages.append(error.message)
-        error = error.cause
-    assert any("unreadable option files" in m and victim.name in m for m in messages), messages
+    assert not run.success  # the contract check reads every row of the range
+    (failed,) = run.failed_checks
+    assert "unreadable Parquet rows" in failed and victim.name in failed
+    assert not SnapshotStore(settings.snapshot_root).partitions("put_call_ratio")
+    # Outside a run (the benchmark calls the scan directly) the scan names the file itself.
+    with pytest.raises(ValueError, match=f"unreadable option files: {victim.name}"):
+        daily_scan(sql.connect(), settings, days, "direct")
