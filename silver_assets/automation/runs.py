@@ -39,6 +39,19 @@ def settings_of(defs: dg.Definitions) -> Settings:
     return defs.resources["silver"].settings
 
 
+def newest_alone(order: list[str], groups: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``groups`` with the newest key of the last one split off into a run of its own, last.
+
+    A ranged run stores its partitions' materializations in no fixed order (Dagster iterates a
+    set), and the UI's "latest materialization" is the last one stored. A run of its own for
+    the newest anchor makes that the newest anchor.
+    """
+    if not groups or groups[-1][0] == groups[-1][1]:
+        return groups
+    first, last = groups[-1]
+    return [*groups[:-1], (first, order[order.index(last) - 1]), (last, last)]
+
+
 def run_dataset(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -51,7 +64,7 @@ def run_dataset(
 
     Keys that are neighbours in Dagster's partition order share one single-run backfill; keys
     registered out of date order (an anchor first, its history later) get one run per group,
-    earliest first. Stops at the first failed run.
+    earliest first, and the newest key runs alone, last. Stops at the first failed run.
     """
     if not keys:
         raise ValueError(f"no {dataset} partition keys to run")
@@ -61,7 +74,7 @@ def run_dataset(
     observe = defs.resolve_job_def(OBSERVE_JOBS[dataset].name)
     job = defs.resolve_job_def(DATASET_JOBS[dataset].name)
     run_ids, failed = [], []
-    for first, last in contiguous_groups(order, list(keys)):
+    for first, last in newest_alone(order, contiguous_groups(order, list(keys))):
         tags = range_tags(first, last)
         observe.execute_in_process(
             instance=instance, tags=tags, raise_on_error=False, run_config=INFO_LOGS
