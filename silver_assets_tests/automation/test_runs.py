@@ -19,6 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.storage.event_log.schema import DynamicPartitionsTable
 
 from silver_assets.automation.runs import (
     HOST_TAG,
@@ -26,8 +27,10 @@ from silver_assets.automation.runs import (
     UNFINISHED,
     fail_orphaned_runs,
     launcher_tags,
+    newest_alone,
 )
 from silver_assets.cli import SAMPLE_REQUEST
+from silver_assets.partitions import PARTITIONS_BY_DATASET, register_partitions
 from silver_assets.query.answer import answer_query
 from silver_assets.settings import PROJECT_ROOT, Settings
 from silver_assets_tests.conftest import build_lake, materialize_all, settings_env
@@ -157,3 +160,34 @@ def test_project_instance_enables_run_monitoring(tmp_path):
         assert instance.run_monitoring_enabled
         assert instance.run_monitoring_start_timeout_seconds == 180
         assert instance.run_monitoring_max_runtime_seconds == 3 * 3600
+
+
+def test_registration_reads_again_when_another_command_added_a_key_first(monkeypatch):
+    name = PARTITIONS_BY_DATASET["options"].name
+    with dg.instance_for_test() as instance:
+        add = instance.add_dynamic_partitions
+
+        def insert_after_losing_the_race(partitions_def_name, keys):
+            monkeypatch.setattr(instance, "add_dynamic_partitions", add)
+            add(partitions_def_name, ["2026-04-29"])  # the other command, between read and insert
+            rows = [{"partitions_def_name": partitions_def_name, "partition": k} for k in keys]
+            with instance.event_log_storage.index_connection() as conn:
+                conn.execute(DynamicPartitionsTable.insert(), rows)  # the unique index refuses
+
+        monkeypatch.setattr(instance, "add_dynamic_partitions", insert_after_losing_the_race)
+        added = register_partitions(instance, "options", ["2026-04-29", "2026-04-30"])
+        assert added == ["2026-04-30"]
+        assert instance.get_dynamic_partitions(name) == ["2026-04-29", "2026-04-30"]
+
+
+def test_newest_anchor_of_a_range_runs_alone_last():
+    order = ["2026-04-27", "2026-04-28", "2026-04-29", "2026-04-30"]
+    assert newest_alone(order, [("2026-04-27", "2026-04-30")]) == [
+        ("2026-04-27", "2026-04-29"),
+        ("2026-04-30", "2026-04-30"),
+    ]
+    assert newest_alone(order, [("2026-04-27", "2026-04-27"), ("2026-04-29", "2026-04-29")]) == [
+        ("2026-04-27", "2026-04-27"),
+        ("2026-04-29", "2026-04-29"),
+    ]
+    assert newest_alone(order, []) == []
