@@ -12,6 +12,7 @@ import dataclasses
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -38,7 +39,7 @@ from silver_assets_tests.conftest import build_lake, materialize_all, settings_e
 CLI = str(Path(sys.executable).parent / "silver-assets")
 CONCURRENT_COMMANDS = 3
 CONCURRENT_ROUNDS = 3
-KILL_AFTER_SECONDS = (0.5, 1.5, 3.0)  # after the command starts its first run
+KILL_AFTER_SECONDS = (0.5, 1.5, 3.0)  # after the command starts, then inside the next run
 REQUEST = {**SAMPLE_REQUEST, "tickers": ["SPY", "QQQ"], "time_window": "today"}
 
 
@@ -82,6 +83,18 @@ def _statuses(dagster_home: Path) -> dict[str, dg.DagsterRunStatus]:
         return {run.run_id: run.status for run in instance.get_runs()}
 
 
+def _wait_for_a_running_run(dagster_home: Path, timeout: float = 120) -> None:
+    """Return as soon as a run of the instance is unfinished (read straight from its SQLite)."""
+    marks = ", ".join(f"'{status.value}'" for status in UNFINISHED)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with sqlite3.connect(dagster_home / "history" / "runs.db") as db:
+            if db.execute(f"SELECT count(*) FROM runs WHERE status IN ({marks})").fetchone()[0]:
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"no run started within {timeout}s")
+
+
 def _unfinished(dagster_home: Path) -> list[str]:
     return [run_id for run_id, status in _statuses(dagster_home).items() if status in UNFINISHED]
 
@@ -107,9 +120,10 @@ def test_killed_materialize_is_failed_and_the_next_command_recovers(lake, tmp_pa
     settings, clean = lake
     mine, env = _fresh(settings, tmp_path)
     killed = _materialize(env)
-    # Wait for the first run to begin, so the kill lands inside a run, not in Python's imports.
     assert killed.stdout.readline().startswith("[options] materializing")
     time.sleep(delay)
+    # Kill inside a run (not in Python's imports or between two runs) so that it is left behind.
+    _wait_for_a_running_run(tmp_path / "dagster_home")
     killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=60)
     left = _unfinished(tmp_path / "dagster_home")
