@@ -78,10 +78,9 @@ def family_partition_metadata(
     # No answer reads the nested IV-rank series, and it is most of the cost of the rows' conversion.
     if "atm_window" in table.column_names:
         table = table.drop_columns(["atm_window"])
-    grouped, metadata = _rows_by_day(table, "anchor_date"), {}
+    grouped, build, metadata = _rows_by_day(table, "anchor_date"), BUILDERS[family], {}
     for day in days:
         rows = grouped.get(day, [])
-        build = BUILDERS[family]
         answers = [(build(row, row.get("symbol") or "", EVERYTHING), row) for row in rows]
         numbers = {k: v for answer, row in answers for k, v in answer_numbers(answer, row).items()}
         metadata[day.isoformat()] = {
@@ -116,9 +115,9 @@ def report_partitions(
 
     Without this, Dagster copies one run's output metadata to every partition of a ranged run.
     """
-    for key in sorted(metadata):
-        context.add_asset_metadata(metadata[key], asset_key=asset, partition_key=key)
     keys = sorted(metadata)
+    for key in keys:
+        context.add_asset_metadata(metadata[key], asset_key=asset, partition_key=key)
     return dg.MaterializeResult(
         asset_key=asset,
         metadata={"run_anchors": dg.MetadataValue.text(f"{keys[0]} .. {keys[-1]} ({len(keys)})")},
