@@ -8,11 +8,11 @@ says why, so callers can log the fallback; it never raises.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+
+from silver_assets.durable import write_atomically
 
 STATE_KEYS: dict[str, str] = {
     "options": "options_daily",
@@ -85,20 +85,11 @@ def resolve_anchors(state_path: Path, today: date | None = None) -> dict[str, An
 
 def write_state(path: Path, last_run_keys: dict[str, str]) -> None:
     """Merge ``last_run_keys`` into the state file atomically, keeping other jobs' keys."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         current = read_state(path)
     except ValueError:
         current = {}
     merged = {**current, **last_run_keys}
     payload = {"last_run_keys": merged, "updated_at": datetime.now().isoformat(timespec="seconds")}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2, sort_keys=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(payload, indent=2, sort_keys=True)
+    write_atomically(Path(path), lambda handle: handle.write(text.encode("utf-8")))

@@ -45,10 +45,15 @@ def _settings() -> Settings:
 
 def _instance():
     import dagster as dg
+    from filelock import FileLock
 
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.get()
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    # Opening a new instance creates and stamps its SQLite databases; two commands doing that at
+    # once can leave two alembic_version rows and an instance nobody can open again.
+    with FileLock(home / ".instance.lock"):
+        return dg.DagsterInstance.get()
 
 
 # ------------------------------------------------------------------------------- lake generate
@@ -129,12 +134,19 @@ def materialize_datasets(
     """
     from silver_assets.anchors import resolve_anchor
     from silver_assets.audit import AuditLog
-    from silver_assets.automation.runs import run_dataset
+    from silver_assets.automation.runs import fail_orphaned_runs, run_dataset
     from silver_assets.definitions import defs
     from silver_assets.partitions import MissingLakeData
 
     settings = _settings()
     instance = _instance()
+    orphaned = fail_orphaned_runs(instance)
+    if orphaned:
+        print(
+            f"marked {len(orphaned)} run(s) of killed commands failed: {', '.join(orphaned)}",
+            file=sys.stderr,
+            flush=True,
+        )
     ok = True
     for dataset in datasets:
         if anchor is None and start is None:

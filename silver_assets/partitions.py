@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 import dagster as dg
+import sqlalchemy.exc
 
 from silver_assets.anchors import resolve_anchor
 from silver_assets.lake import files
@@ -116,14 +117,25 @@ def with_lookback(dataset: str, settings: Settings, keys: list[str]) -> list[str
     return sorted(set(keys) | set(missing_lookback(settings, date.fromisoformat(min(keys)))))
 
 
-def register_partitions(instance: dg.DagsterInstance, dataset: str, keys: list[str]) -> list[str]:
-    """Add the keys Dagster does not know yet, in date order; return the new ones."""
+def register_partitions(
+    instance: dg.DagsterInstance, dataset: str, keys: list[str], attempts: int = 5
+) -> list[str]:
+    """Add the keys Dagster does not know yet, in date order; return the ones this call added.
+
+    Safe when several commands register at once: a key another command added between our read
+    and our insert fails the insert on the unique index, so we read again and add the rest.
+    """
     name = PARTITIONS_BY_DATASET[dataset].name
-    known = set(instance.get_dynamic_partitions(name))
-    new = sorted(set(keys) - known)
-    if new:
-        instance.add_dynamic_partitions(name, new)
-    return new
+    for _ in range(attempts):
+        new = sorted(set(keys) - set(instance.get_dynamic_partitions(name)))
+        if not new:
+            return []
+        try:
+            instance.add_dynamic_partitions(name, new)
+        except sqlalchemy.exc.IntegrityError:
+            continue
+        return new
+    raise RuntimeError(f"could not register {dataset} partitions after {attempts} attempts")
 
 
 def range_tags(first: str, last: str) -> dict[str, str]:

@@ -1,16 +1,16 @@
 """Materialized snapshots on disk: one Parquet file per asset and partition.
 
 DuckDB admits one writer process and no reader beside it, so snapshots are plain Parquet files
-instead of a database: a run writes ``<root>/<asset>/<partition>.parquet`` to a temporary file
-and renames it into place, which is atomic on one filesystem. A reader therefore sees either the
-previous complete snapshot or the new complete one, never half of one, and is never locked out.
+instead of a database: a run writes ``<root>/<asset>/<partition>.parquet`` to a temporary file,
+fsyncs it, renames it into place (atomic on one filesystem) and fsyncs the folder
+(:func:`~silver_assets.durable.write_atomically`). A reader therefore sees either the previous
+complete snapshot or the new complete one, never half of one, and is never locked out; a
+snapshot that was written survives a crash.
 Every row carries its provenance: asset, partition, run id and the source data version.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from datetime import date
 from pathlib import Path
@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from silver_assets.durable import write_atomically
 
 PROVENANCE_COLUMNS = ("asset_key", "partition_key", "run_id", "source_data_version")
 FEW_FILES = 8
@@ -36,16 +38,20 @@ def _reader() -> duckdb.DuckDBPyConnection:
 
 
 class SnapshotStore:
-    """Reads and writes partition snapshots under ``root``."""
+    """Reads and writes partition snapshots under ``root``.
 
-    def __init__(self, root: Path) -> None:
+    ``durable=False`` skips the fsyncs (the write benchmark's baseline); never in the pipeline.
+    """
+
+    def __init__(self, root: Path, durable: bool = True) -> None:
         self.root = Path(root)
+        self.durable = durable
 
     def path(self, asset: str, partition: str) -> Path:
         return self.root / asset / f"{partition}.parquet"
 
     def write(self, asset: str, partition: str, table: pa.Table, run_id: str) -> Path:
-        """Write one partition atomically, stamping provenance on every row.
+        """Write one partition atomically and durably, stamping provenance on every row.
 
         ``table`` must already hold ``source_data_version`` (the version of the input it was
         computed from); asset, partition and run id are added here.
@@ -57,17 +63,11 @@ class SnapshotStore:
             if name in table.column_names:
                 table = table.drop_columns([name])
             table = table.append_column(name, pa.array([value] * n, pa.string()))
-        target = self.path(asset, partition)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{partition}-", suffix=".tmp")
-        os.close(fd)
-        try:
-            pq.write_table(table, tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return write_atomically(
+            self.path(asset, partition),
+            lambda handle: pq.write_table(table, handle),
+            durable=self.durable,
+        )
 
     def partitions(self, asset: str) -> list[str]:
         """Materialized partition keys of ``asset``, ascending."""

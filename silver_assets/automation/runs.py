@@ -2,10 +2,16 @@
 
 Used by the CLI and the tests. Partition keys are registered first (in date order, so Dagster's
 key order matches the calendar), then the dataset's job runs the whole range in one run.
+
+Runs execute in the launching process. Each carries that process's pid and host as tags, so a
+later command can tell a run whose process was killed (it stays STARTED forever, and would hold
+a slot of the daemon's run queue) from one still running, and mark it failed.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +29,13 @@ from silver_assets.settings import Settings
 
 # Dagster's console logger prints DEBUG events by default; INFO keeps progress and errors.
 INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+PID_TAG = "silver/pid"
+HOST_TAG = "silver/hostname"
+UNFINISHED = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,56 @@ def settings_of(defs: dg.Definitions) -> Settings:
     return defs.resources["silver"].settings
 
 
+def launcher_tags() -> dict[str, str]:
+    """Tags naming the process that executes a run in-process."""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the unfinished in-process runs of this host whose process is gone.
+
+    Returns their run ids. Runs of other hosts, and runs the daemon launched (no pid tag), are
+    left to Dagster's run monitoring (``dagster_home/dagster.yaml``).
+    """
+    host = socket.gethostname()
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: host}))
+    orphaned = [
+        run
+        for run in runs
+        if run.tags.get(PID_TAG, "").isdigit() and not process_alive(int(run.tags[PID_TAG]))
+    ]
+    for run in orphaned:
+        instance.report_run_failed(
+            run,
+            f"process {run.tags[PID_TAG]} on {host} that executed this run is gone "
+            "(killed?); marked failed by the next silver-assets command",
+        )
+    return [run.run_id for run in orphaned]
+
+
+def newest_alone(order: list[str], groups: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``groups`` with the newest key of the last one split off into a run of its own, last.
+
+    A ranged run stores its partitions' materializations in no fixed order (Dagster iterates a
+    set), and the UI's "latest materialization" is the last one stored. A run of its own for
+    the newest anchor makes that the newest anchor.
+    """
+    if not groups or groups[-1][0] == groups[-1][1]:
+        return groups
+    first, last = groups[-1]
+    return [*groups[:-1], (first, order[order.index(last) - 1]), (last, last)]
+
+
 def run_dataset(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -51,7 +114,7 @@ def run_dataset(
 
     Keys that are neighbours in Dagster's partition order share one single-run backfill; keys
     registered out of date order (an anchor first, its history later) get one run per group,
-    earliest first. Stops at the first failed run.
+    earliest first, and the newest key runs alone, last. Stops at the first failed run.
     """
     if not keys:
         raise ValueError(f"no {dataset} partition keys to run")
@@ -61,8 +124,8 @@ def run_dataset(
     observe = defs.resolve_job_def(OBSERVE_JOBS[dataset].name)
     job = defs.resolve_job_def(DATASET_JOBS[dataset].name)
     run_ids, failed = [], []
-    for first, last in contiguous_groups(order, list(keys)):
-        tags = range_tags(first, last)
+    for first, last in newest_alone(order, contiguous_groups(order, list(keys))):
+        tags = {**range_tags(first, last), **launcher_tags()}
         observe.execute_in_process(
             instance=instance, tags=tags, raise_on_error=False, run_config=INFO_LOGS
         )

@@ -6,8 +6,10 @@ set-based SQL of :mod:`silver_assets.metrics.sql`, and writes one snapshot file 
 the option families then read only those small daily rows, so a new anchor costs one day's scan.
 """
 
+from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
+from typing import Any
 
 import dagster as dg
 import pyarrow as pa
@@ -15,14 +17,14 @@ from dagster_duckdb import DuckDBResource
 
 from silver_assets.metrics import sql
 from silver_assets.metrics.compute import FAMILY_INPUTS
-from silver_assets.metrics.families import BUILDERS
+from silver_assets.metrics.families import BUILDERS, FamilyAnswer
 from silver_assets.metrics.materialize import (
     daily_scan,
     gpr_partitions,
     macro_partitions,
     option_family_partitions,
 )
-from silver_assets.metrics.plots import history_plot
+from silver_assets.metrics.plots import answer_numbers, row_numbers
 from silver_assets.partitions import (
     gpr_anchor_partitions,
     macro_anchor_partitions,
@@ -32,28 +34,26 @@ from silver_assets.resources import SilverLakeResource
 from silver_assets.sources.assets import silver_gpr, silver_macro, silver_options
 
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+# The UI shows every value a family can answer, the optional GPR levels too.
+EVERYTHING = frozenset({"GPR Threats", "GPR Acts"})
 
 
 def _days(context: dg.AssetExecutionContext) -> list[date]:
     return sorted(date.fromisoformat(key) for key in context.partition_keys)
 
 
-def values_table(family: str, table: pa.Table, anchor: date) -> dg.TableMetadataValue:
-    """The latest anchor's answers, one row per ticker: values and lineage anchors."""
-    everything = frozenset({"GPR Threats", "GPR Acts"})
-    records = []
-    for row in (r for r in table.to_pylist() if r.get("anchor_date") == anchor):
-        ticker = row.get("symbol") or ""
-        answer = BUILDERS[family](row, ticker, everything)
-        records.append(
-            dg.TableRecord(
-                {
-                    "ticker": ticker or "-",
-                    "values": ", ".join(f"{k}={v}" for k, v in answer.values.items()),
-                    "lineage_anchors": ", ".join(answer.anchors),
-                }
-            )
+def values_table(answers: Sequence[FamilyAnswer]) -> dg.TableMetadataValue:
+    """One partition's answers, one row per ticker: values and lineage anchors."""
+    records = [
+        dg.TableRecord(
+            {
+                "ticker": answer.ticker or "-",
+                "values": ", ".join(f"{k}={v}" for k, v in answer.values.items()),
+                "lineage_anchors": ", ".join(answer.anchors),
+            }
         )
+        for answer in answers
+    ]
     schema = dg.TableSchema(
         columns=[
             dg.TableColumn("ticker", "string"),
@@ -64,16 +64,63 @@ def values_table(family: str, table: pa.Table, anchor: date) -> dg.TableMetadata
     return dg.MetadataValue.table(records=records, schema=schema)
 
 
-def _family_result(
-    family: str, table: pa.Table, days: Sequence[date], counts: dict[str, int]
+def _rows_by_day(table: pa.Table | None, column: str) -> dict[date, list[dict]]:
+    grouped: dict[date, list[dict]] = defaultdict(list)
+    for row in table.to_pylist() if table is not None else []:
+        grouped[row[column]].append(row)
+    return grouped
+
+
+def family_partition_metadata(
+    family: str, table: pa.Table, days: Sequence[date]
+) -> dict[str, dict[str, Any]]:
+    """Each anchor's own metadata: its answers with lineage anchors, row count and numbers."""
+    # No answer reads the nested IV-rank series, and it is most of the cost of the rows' conversion.
+    if "atm_window" in table.column_names:
+        table = table.drop_columns(["atm_window"])
+    grouped, build, metadata = _rows_by_day(table, "anchor_date"), BUILDERS[family], {}
+    for day in days:
+        rows = grouped.get(day, [])
+        answers = [(build(row, row.get("symbol") or "", EVERYTHING), row) for row in rows]
+        numbers = {k: v for answer, row in answers for k, v in answer_numbers(answer, row).items()}
+        metadata[day.isoformat()] = {
+            "dagster/row_count": len(rows),
+            "values": values_table([answer for answer, _ in answers]),
+            **numbers,
+        }
+    return metadata
+
+
+def daily_partition_metadata(table: pa.Table | None, days: Sequence[date]) -> dict[str, dict]:
+    """Each day's own metadata from its written daily rows: row count and every number."""
+    grouped = _rows_by_day(table, "snapshot_date")
+    numeric = [
+        field.name
+        for field in (table.schema if table is not None else [])
+        if pa.types.is_integer(field.type) or pa.types.is_floating(field.type)
+    ]
+    return {
+        day.isoformat(): {
+            "dagster/row_count": len(grouped.get(day, [])),
+            **row_numbers(grouped.get(day, []), numeric),
+        }
+        for day in days
+    }
+
+
+def report_partitions(
+    context: dg.AssetExecutionContext, asset: str, metadata: dict[str, dict[str, Any]]
 ) -> dg.MaterializeResult:
+    """Attach each partition's own metadata to its materialization; the run-level rest is shared.
+
+    Without this, Dagster copies one run's output metadata to every partition of a ranged run.
+    """
+    keys = sorted(metadata)
+    for key in keys:
+        context.add_asset_metadata(metadata[key], asset_key=asset, partition_key=key)
     return dg.MaterializeResult(
-        asset_key=family,
-        metadata={
-            "anchors": dg.MetadataValue.text(f"{days[0]} .. {days[-1]} ({len(days)})"),
-            "dagster/row_count": sum(counts.values()),
-            "values": values_table(family, table, days[-1]),
-        },
+        asset_key=asset,
+        metadata={"run_anchors": dg.MetadataValue.text(f"{keys[0]} .. {keys[-1]} ({len(keys)})")},
     )
 
 
@@ -88,7 +135,6 @@ DAILY_DESCRIPTIONS = {
     "liquidity_daily": "Per day and ticker: chain volume and OI, liquid spread and count.",
     "pricing_daily": "Per day and ticker: average liquid DTE 7-45 quotes and underlying.",
 }
-PLOTTED = {"atm_iv_daily": "atm_iv", "put_call_ratio_daily": "pcr_volume"}
 
 
 @dg.multi_asset(
@@ -115,13 +161,11 @@ def options_daily_scan(
         rows = daily_scan(
             sql.prepare(con), silver.settings, days, context.run.run_id, context.log.info
         )
-    store = silver.store
+    context.log.info(f"options daily scan: {sum(rows.values())} rows in {len(days)} dates")
     for name in sql.DAILY_QUERIES:
-        metadata = {"dagster/row_count": rows[name], "dates": len(days)}
-        if name in PLOTTED:
-            history = store.read_between(name, days[-1] - timedelta(days=365), days[-1])
-            metadata["history"] = dg.MetadataValue.md(history_plot(history, PLOTTED[name]))
-        yield dg.MaterializeResult(asset_key=name, metadata=metadata)
+        # Read back what was written: each day's metadata is that day's snapshot file.
+        written = silver.store.read_between(name, days[0], days[-1])
+        yield report_partitions(context, name, daily_partition_metadata(written, days))
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,7 +191,7 @@ def _option_family(name: str, description: str):
                 sql.prepare(con), silver.settings, name, days, context.run.run_id
             )
         context.log.info(f"{name}: {len(days)} anchors, {sum(counts.values())} rows")
-        return _family_result(name, table, days, counts)
+        return report_partitions(context, name, family_partition_metadata(name, table, days))
 
     return _asset
 
@@ -187,10 +231,10 @@ def macro_analysis(
 ) -> dg.MaterializeResult:
     days = _days(context)
     with duckdb.get_connection() as con:
-        table, counts = macro_partitions(
-            sql.prepare(con), silver.settings, days, context.run.run_id
-        )
-    return _family_result("macro_analysis", table, days, counts)
+        table, _ = macro_partitions(sql.prepare(con), silver.settings, days, context.run.run_id)
+    return report_partitions(
+        context, "macro_analysis", family_partition_metadata("macro_analysis", table, days)
+    )
 
 
 @dg.asset(
@@ -205,10 +249,9 @@ def geopolitical_analysis(
 ) -> dg.MaterializeResult:
     months = _days(context)
     with duckdb.get_connection() as con:
-        table, counts = gpr_partitions(
-            sql.prepare(con), silver.settings, months, context.run.run_id
-        )
-    return _family_result("geopolitical_analysis", table, months, counts)
+        table, _ = gpr_partitions(sql.prepare(con), silver.settings, months, context.run.run_id)
+    metadata = family_partition_metadata("geopolitical_analysis", table, months)
+    return report_partitions(context, "geopolitical_analysis", metadata)
 
 
 OPTION_FAMILY_ASSETS = [put_call_ratio, options_analysis, liquidity_analysis, pricing_spread]

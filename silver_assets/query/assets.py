@@ -6,13 +6,12 @@ report can cite exactly what the agents were told that day.
 """
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import dagster as dg
 
 from silver_assets.automation.jobs import DATASET_JOBS
+from silver_assets.durable import write_atomically
 from silver_assets.metrics.families import FAMILY_DATASET
 from silver_assets.query.resource import SilverQueryResource
 from silver_assets.resources import SilverLakeResource
@@ -42,16 +41,11 @@ def standing_answers(
 ) -> dg.MaterializeResult:
     questions = load_questions(silver.settings.config_dir)
     answers = {q["name"]: silver_query.query(q["request"]) for q in questions}
-    target = silver.store.root / "standing_answers" / "latest.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(answers, handle, indent=2, default=str)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(answers, indent=2, default=str)
+    target = write_atomically(
+        silver.store.root / "standing_answers" / "latest.json",
+        lambda handle: handle.write(text.encode("utf-8")),
+    )
     rows = [
         f"| {name} | {len(a['values'])} | {len(a['lineage_anchors'])} | "
         f"{len(a['status']['missing'])} |"
