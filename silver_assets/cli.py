@@ -163,15 +163,41 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------- query
 
 
-def _read_request(source: str) -> dict:
+def _read_request(source: str) -> object:
+    """The JSON document of ``--request``: clear errors for unreadable, non-UTF-8, invalid or
+    pathologically nested input."""
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read request {source}: {exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"request {source} is not UTF-8 text: {exc}") from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise CliError(f"request {source} is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise CliError(f"request {source} is nested too deeply to be a request") from None
+
+
+# Keys of a request file that wraps the MetadataExtraction under "request".
+_ENVELOPE_KEYS = frozenset({"request", "time_predicates"})
+
+
+def _request_parts(body: object) -> tuple[object, object]:
+    """(request, time predicates) of a request file: a MetadataExtraction (which may hold
+    ``as_of``), or ``{"request": ..., "time_predicates": ...}``."""
+    if isinstance(body, dict) and "request" in body:
+        unknown = sorted(set(body) - _ENVELOPE_KEYS)
+        if unknown:
+            raise CliError(
+                f"unknown key(s) {', '.join(map(repr, unknown))} beside 'request'; "
+                f"expected {', '.join(sorted(_ENVELOPE_KEYS))}"
+            )
+        return body["request"], body.get("time_predicates")
+    return body, None
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -180,9 +206,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.request:
         if args.tickers or args.metrics:
             raise CliError("use either --request or --tickers/--metrics")
-        body = _read_request(args.request)
-        request = body.get("request", body) if isinstance(body, dict) else body
-        predicates = body.get("time_predicates") if isinstance(body, dict) else None
+        request, predicates = _request_parts(_read_request(args.request))
     else:
         if not args.metrics:
             raise CliError("give --metrics (and --tickers), or --request FILE")
@@ -194,7 +218,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         payload = SilverQueryResource().query(request, predicates, as_of=args.as_of)
     except InvalidRequest as exc:
         raise CliError(str(exc)) from exc
-    print(json.dumps(payload, indent=2, default=str))
+    print(json.dumps(payload, indent=2))
     return 0
 
 

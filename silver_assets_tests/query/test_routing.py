@@ -48,7 +48,7 @@ def test_fuzzy_route() -> None:
     routing = route_metrics(["Put-Call Ratios", "Implied Volatilty", "Open Interst"])
     assert [(r.canonical, r.how) for r in routing.routed] == [
         ("Put/Call Ratio", "fuzzy"),
-        ("Implied Volatility", "fuzzy"),
+        ("Implied Volatility (IV)", "fuzzy"),
         ("Open Interest", "fuzzy"),
     ]
 
