@@ -4,7 +4,8 @@ Agents import :class:`SilverQueryResource` and call ``SilverQueryResource().quer
 """
 
 from silver_assets.query.answer import InvalidRequest
+from silver_assets.query.catalogue import list_metrics
 from silver_assets.query.models import MetadataExtraction
 from silver_assets.query.resource import SilverQueryResource
 
-__all__ = ["InvalidRequest", "MetadataExtraction", "SilverQueryResource"]
+__all__ = ["InvalidRequest", "MetadataExtraction", "SilverQueryResource", "list_metrics"]

@@ -222,6 +222,13 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from silver_assets.query.catalogue import catalogue_markdown, list_metrics
+
+    print(json.dumps(list_metrics(), indent=2) if args.json else catalogue_markdown())
+    return 0
+
+
 # -------------------------------------------------------------------------------------- demo
 
 
@@ -303,13 +310,22 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--dataset", nargs="+", choices=DATASETS, help="only these datasets")
     mat.set_defaults(func=cmd_materialize)
 
-    query = commands.add_parser("query", help="answer a MetadataExtraction as JSON")
+    query = commands.add_parser(
+        "query",
+        help="answer a MetadataExtraction as JSON",
+        description="Answer a MetadataExtraction from the snapshots. Metric names: "
+        "`silver-assets metrics` lists every name and alias.",
+    )
     query.add_argument("--tickers", nargs="+", help="tickers, e.g. SPY QQQ (none for GPR only)")
     query.add_argument("--metrics", nargs="+", help='metric names, e.g. "Put/Call Ratio"')
     query.add_argument("--time-window", help="today, yesterday, past_week, past_month, ...")
     query.add_argument("--as-of", type=_date, help="answer as of this past date")
     query.add_argument("--request", help="a MetadataExtraction JSON file, or - for stdin")
     query.set_defaults(func=cmd_query)
+
+    metrics = commands.add_parser("metrics", help="list the metric catalogue (names, aliases)")
+    metrics.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    metrics.set_defaults(func=cmd_metrics)
 
     demo = commands.add_parser("demo", help="demo lake + materialize everything + sample query")
     demo.add_argument("--days", type=int, default=63, help="trading days (default 63)")

@@ -221,7 +221,7 @@ CATALOGUE: tuple[SurfaceMetric, ...] = (
         "Price Change (%)",
         "macro_analysis",
         ("{T}_mom_change", "{T}_daily_change"),
-        ("price change", "percent change", "% change"),
+        ("price change", "percent change", "pct change"),
     ),
     SurfaceMetric(
         "Daily Change (%)",
@@ -334,7 +334,7 @@ def carries(metric: SurfaceMetric, keys: set[str] | frozenset[str], ticker: str)
     )
 
 
-def catalogue_document() -> list[dict[str, object]]:
+def list_metrics() -> list[dict[str, object]]:
     """The catalogue as JSON-ready rows (``list_metrics``, ``silver-assets metrics``)."""
     return [
         {

@@ -26,7 +26,7 @@ ONTOLOGY: tuple[str, ...] = (*METRIC_ROUTES, *WITHOUT_HANDLER)
 
 FUZZY_CUTOFF = 0.75
 # Looser cutoff for the names suggested to a caller whose metric is unsupported.
-SUGGEST_CUTOFF = 0.5
+SUGGEST_CUTOFF = 0.6
 
 _ONTOLOGY_BY_NORMALIZED: dict[str, str] = {normalize_metric_name(n): n for n in ONTOLOGY}
 _NORMALIZED_ONTOLOGY: list[str] = list(_ONTOLOGY_BY_NORMALIZED)

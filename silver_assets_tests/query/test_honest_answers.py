@@ -18,8 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from silver_assets import InvalidRequest, SilverQueryResource
-from silver_assets import cli
+from silver_assets import InvalidRequest, SilverQueryResource, cli
 from silver_assets.lake import files
 from silver_assets.lake.origin import MIXED, SYNTHETIC, UNKNOWN, UNMARKED, combine
 from silver_assets.metrics.families import macro_analysis
@@ -295,7 +294,11 @@ def test_any_request_is_answered_or_invalid(resource, request, predicates, as_of
 
 
 @_property
-@given(content=st.one_of(st.binary(max_size=200), _requests.map(lambda r: json.dumps(r, default=str).encode())))
+@given(
+    content=st.one_of(
+        st.binary(max_size=200), _requests.map(lambda r: json.dumps(r, default=str).encode())
+    )
+)
 def test_any_request_file_exits_0_or_2(
     materialized, use_settings, tmp_path_factory, capsys, content
 ):
