@@ -229,6 +229,27 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_text(source: str) -> str:
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        return raw.decode("utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {source}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{source} is not UTF-8 text: {exc}") from exc
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from silver_assets.query.claims import TextTooLong, verify_claims
+
+    try:
+        result = verify_claims(_read_text(args.text), _settings())
+    except TextTooLong as exc:
+        raise CliError(str(exc)) from exc
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 # -------------------------------------------------------------------------------------- demo
 
 
@@ -322,6 +343,15 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--as-of", type=_date, help="answer as of this past date")
     query.add_argument("--request", help="a MetadataExtraction JSON file, or - for stdin")
     query.set_defaults(func=cmd_query)
+
+    verify = commands.add_parser(
+        "verify",
+        help="check the cited numbers of a drafted answer against the snapshots",
+        description="Print the verdict of every claim: VERIFIED, MISMATCH, UNIT_ERROR, "
+        "STALE_ANCHOR, UNKNOWN_ANCHOR, or UNCITED for a number without an anchor.",
+    )
+    verify.add_argument("--text", required=True, help="the answer's text file, or - for stdin")
+    verify.set_defaults(func=cmd_verify)
 
     metrics = commands.add_parser("metrics", help="list the metric catalogue (names, aliases)")
     metrics.add_argument("--json", action="store_true", help="print JSON instead of a table")
