@@ -250,6 +250,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from silver_assets.query.mcp_server import RefusedToServe, serve_http, serve_stdio
+
+    if not args.http:
+        serve_stdio()
+        return 0
+    try:
+        serve_http(args.host, args.port)
+    except RefusedToServe as exc:
+        raise CliError(str(exc)) from exc
+    return 0
+
+
 # -------------------------------------------------------------------------------------- demo
 
 
@@ -352,6 +365,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--text", required=True, help="the answer's text file, or - for stdin")
     verify.set_defaults(func=cmd_verify)
+
+    mcp = commands.add_parser(
+        "mcp",
+        help="serve the MCP tools (stdio, or streamable HTTP at /mcp)",
+        description="Serve query_metrics, list_metrics, verify_claims and data_status over MCP. "
+        "Over HTTP a host other than loopback needs SILVER_MCP_TOKEN; with a token set, every "
+        "request must send Authorization: Bearer <token>.",
+    )
+    mcp.add_argument("--http", action="store_true", help="streamable HTTP instead of stdio")
+    mcp.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    mcp.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
+    mcp.set_defaults(func=cmd_mcp)
 
     metrics = commands.add_parser("metrics", help="list the metric catalogue (names, aliases)")
     metrics.add_argument("--json", action="store_true", help="print JSON instead of a table")

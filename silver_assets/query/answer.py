@@ -169,7 +169,17 @@ def answer_query(
     time_predicates: Mapping[str, Any] | None = None,
     as_of: date | str | None = None,
 ) -> dict[str, Any]:
-    """The JSON-serialisable payload of SPEC §4 for one request (a dumped :class:`QueryPayload`).
+    """The JSON-serialisable payload of SPEC §4 for one request: :func:`answer_payload`, dumped."""
+    return answer_payload(settings, request, time_predicates, as_of).model_dump(mode="json")
+
+
+def answer_payload(
+    settings: Settings,
+    request: MetadataExtraction | Mapping[str, Any],
+    time_predicates: Mapping[str, Any] | None = None,
+    as_of: date | str | None = None,
+) -> QueryPayload:
+    """The payload of SPEC §4 for one request.
 
     Raises :class:`InvalidRequest` for a malformed request, a date outside the supported range
     or a window that starts after its end; every other problem is reported in ``status`` and
@@ -254,7 +264,7 @@ def answer_query(
         values=len(payload.values),
         error=status.error,
     )
-    return payload.model_dump(mode="json")
+    return payload
 
 
 def _initial_status(

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import BaseModel
 
 Unit = Literal[
     "fraction",
@@ -334,27 +336,52 @@ def carries(metric: SurfaceMetric, keys: set[str] | frozenset[str], ticker: str)
     )
 
 
-def list_metrics() -> list[dict[str, object]]:
-    """The catalogue as JSON-ready rows (``list_metrics``, ``silver-assets metrics``)."""
+class ValueKeyInfo(BaseModel):
+    """A value key of a catalogue row, as ``list_metrics`` shows it."""
+
+    key: str
+    unit: str
+    display: str
+    unit_rule: str
+
+
+class MetricInfo(BaseModel):
+    """A catalogue row, as ``list_metrics`` shows it."""
+
+    name: str
+    family: str
+    needs_tickers: bool
+    aliases: list[str]
+    value_keys: list[ValueKeyInfo]
+    unanswered: str | None
+
+
+def metric_infos() -> list[MetricInfo]:
+    """The catalogue rows as models (the MCP tool's output schema)."""
     return [
-        {
-            "name": m.name,
-            "family": m.family,
-            "needs_tickers": m.needs_tickers,
-            "aliases": list(m.aliases),
-            "value_keys": [
-                {
-                    "key": k,
-                    "unit": VALUE_KEYS[k].unit,
-                    "display": VALUE_KEYS[k].display,
-                    "unit_rule": UNIT_RULES[VALUE_KEYS[k].unit],
-                }
+        MetricInfo(
+            name=m.name,
+            family=m.family,
+            needs_tickers=m.needs_tickers,
+            aliases=list(m.aliases),
+            value_keys=[
+                ValueKeyInfo(
+                    key=k,
+                    unit=VALUE_KEYS[k].unit,
+                    display=VALUE_KEYS[k].display,
+                    unit_rule=UNIT_RULES[VALUE_KEYS[k].unit],
+                )
                 for k in m.value_keys
             ],
-            "unanswered": m.unanswered,
-        }
+            unanswered=m.unanswered,
+        )
         for m in CATALOGUE
     ]
+
+
+def list_metrics() -> list[dict[str, Any]]:
+    """The catalogue as JSON-ready rows (``silver-assets metrics --json``)."""
+    return [m.model_dump() for m in metric_infos()]
 
 
 def catalogue_markdown() -> str:
