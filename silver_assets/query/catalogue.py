@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -71,7 +72,7 @@ class ValueKey:
     unit: Unit
     display: str
 
-    @property
+    @cached_property
     def pattern(self) -> re.Pattern[str]:
         """Matches an answer's key (ticker and country filled in, unprefixed)."""
         text = re.escape(self.key).replace(r"\{T\}", r"(?P<T>[A-Z0-9^.\-]+)")
@@ -313,6 +314,7 @@ def _alias_index() -> dict[str, str]:
 ALIASES: dict[str, str] = _alias_index()
 
 
+@lru_cache(maxsize=4096)
 def value_key(key: str) -> ValueKey | None:
     """The catalogue entry of an unprefixed answer key (``SPY_open_interest``, ``pcr_volume``)."""
     for entry in VALUE_KEYS.values():

@@ -70,7 +70,8 @@ _ANCHOR_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?=.*[\d_])[\w^.\-]+$")
 # Dates in prose are never claims: ISO dates and months, and d/m/y forms.
 _DATES = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
 _NUMBER = re.compile(r"(?<![\w.^])([-+]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(\s?%)?(?![\w])")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# Sentences end at . ! or ?, at a blank line, or before a list item; a wrapped line goes on.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 _MONTH = re.compile(
     r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?$", re.IGNORECASE
 )
@@ -137,6 +138,7 @@ class _Resolver:
     context: Mapping[str, Any] | None
     _partitions: dict[str, list[str]] = field(default_factory=dict)
     _answers: dict[tuple[str, str, str], FamilyAnswer | None] = field(default_factory=dict)
+    _resolved: dict[str, tuple[list[_Candidate], str | None]] = field(default_factory=dict)
 
     def partitions(self, family: str) -> list[str]:
         if family not in self._partitions:
@@ -155,7 +157,12 @@ class _Resolver:
         return self._answers[cache_key]
 
     def resolve(self, anchor: str) -> tuple[list[_Candidate], str | None]:
-        """(candidate values, why none) for one cited anchor."""
+        """(candidate values, why none) for one cited anchor; each anchor is resolved once."""
+        if anchor not in self._resolved:
+            self._resolved[anchor] = self._resolve(anchor)
+        return self._resolved[anchor]
+
+    def _resolve(self, anchor: str) -> tuple[list[_Candidate], str | None]:
         if self.context is not None:
             entry = self._contract_entry(anchor)
             if entry is not None:

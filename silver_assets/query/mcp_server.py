@@ -70,6 +70,8 @@ def build_server(
         host=host,
         port=port,
         max_request_body_size=MAX_BODY_BYTES,
+        # One INFO line per request on stderr costs more than a query; keep warnings.
+        log_level="WARNING",
         # Host-header checks guard a loopback server against DNS rebinding; elsewhere the
         # bearer token guards it.
         transport_security=TransportSecuritySettings(

@@ -212,3 +212,13 @@ def test_cli_verify_and_metrics(materialized, payload, tmp_path) -> None:
     assert done.returncode == 2 and done.stderr.startswith("error: ")
     listed = subprocess.run([CLI, "metrics", "--json"], capture_output=True, text=True, env=env)
     assert [m["name"] for m in json.loads(listed.stdout)] == [m.name for m in CATALOGUE]
+
+
+def test_sentences_run_over_wrapped_lines_and_end_at_list_items(tmp_path) -> None:
+    text = "The ratio was\n1.25 [Silver: n/a] today.\n- 1.5 uncited\n- and 2.5\n\nthen 3.5"
+    result = verify_claims(text, make_settings(tmp_path))
+    assert [(c["text"], c["sentence"]) for c in result["claims"]] == [
+        ("1.5", 1),
+        ("2.5", 2),
+        ("3.5", 3),
+    ]
