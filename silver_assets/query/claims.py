@@ -394,8 +394,7 @@ def _verdict(
     resolver: _Resolver, match: re.Match[str], offset: int, sentence: int, cited: _Bracket | None
 ) -> Claim:
     sign, digits, fraction, percent = match.groups()
-    written_text = match.group(0)
-    base = {"text": written_text, "start": offset + match.start(), "sentence": sentence}
+    base = {"text": match.group(0), "start": offset + match.start(), "sentence": sentence}
     if cited is None:
         return Claim(**base, anchors=[], verdict="UNCITED")
     candidates: list[_Candidate] = []
@@ -426,7 +425,6 @@ def _verdict(
     verdict, scaled, best = min(
         judged, key=lambda j: (rank[j[0]], abs(j[1] - written) / (abs(j[1]) + 1))
     )
-    shown_key = best.key
     detail = None
     if best.stale:
         detail = f"{best.anchor} is older than the newest materialized partition ({verdict})"
@@ -437,7 +435,7 @@ def _verdict(
         **base,
         verdict=verdict,
         anchor=best.anchor,
-        key=shown_key,
+        key=best.key,
         true_value=best.value,
         detail=detail,
     )
