@@ -1,6 +1,8 @@
 """silver-assets: a Dagster asset pipeline with materialized retrieval snapshots.
 
-Agents import :class:`SilverQueryResource` and call ``SilverQueryResource().query(request)``.
+Agents import :class:`SilverQueryResource` and call ``SilverQueryResource().query(request)``;
+``list_metrics()`` is the metric catalogue and ``verify_claims(text)`` checks a drafted answer's
+cited numbers against the snapshots.
 """
 
 import warnings
@@ -14,7 +16,15 @@ warnings.filterwarnings("ignore", category=BetaWarning)
 warnings.filterwarnings("ignore", category=PreviewWarning)
 
 from silver_assets.query.answer import InvalidRequest  # noqa: E402
+from silver_assets.query.catalogue import list_metrics  # noqa: E402
+from silver_assets.query.claims import verify_claims  # noqa: E402
 from silver_assets.query.models import MetadataExtraction  # noqa: E402
 from silver_assets.query.resource import SilverQueryResource  # noqa: E402
 
-__all__ = ["InvalidRequest", "MetadataExtraction", "SilverQueryResource"]
+__all__ = [
+    "InvalidRequest",
+    "MetadataExtraction",
+    "SilverQueryResource",
+    "list_metrics",
+    "verify_claims",
+]

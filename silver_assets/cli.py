@@ -203,15 +203,41 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------- query
 
 
-def _read_request(source: str) -> dict:
+def _read_request(source: str) -> object:
+    """The JSON document of ``--request``: clear errors for unreadable, non-UTF-8, invalid or
+    pathologically nested input."""
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read request {source}: {exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"request {source} is not UTF-8 text: {exc}") from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise CliError(f"request {source} is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise CliError(f"request {source} is nested too deeply to be a request") from None
+
+
+# Keys of a request file that wraps the MetadataExtraction under "request".
+_ENVELOPE_KEYS = frozenset({"request", "time_predicates"})
+
+
+def _request_parts(body: object) -> tuple[object, object]:
+    """(request, time predicates) of a request file: a MetadataExtraction (which may hold
+    ``as_of``), or ``{"request": ..., "time_predicates": ...}``."""
+    if isinstance(body, dict) and "request" in body:
+        unknown = sorted(set(body) - _ENVELOPE_KEYS)
+        if unknown:
+            raise CliError(
+                f"unknown key(s) {', '.join(map(repr, unknown))} beside 'request'; "
+                f"expected {', '.join(sorted(_ENVELOPE_KEYS))}"
+            )
+        return body["request"], body.get("time_predicates")
+    return body, None
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -220,9 +246,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.request:
         if args.tickers or args.metrics:
             raise CliError("use either --request or --tickers/--metrics")
-        body = _read_request(args.request)
-        request = body.get("request", body) if isinstance(body, dict) else body
-        predicates = body.get("time_predicates") if isinstance(body, dict) else None
+        request, predicates = _request_parts(_read_request(args.request))
     else:
         if not args.metrics:
             raise CliError("give --metrics (and --tickers), or --request FILE")
@@ -234,7 +258,48 @@ def cmd_query(args: argparse.Namespace) -> int:
         payload = SilverQueryResource().query(request, predicates, as_of=args.as_of)
     except InvalidRequest as exc:
         raise CliError(str(exc)) from exc
-    print(json.dumps(payload, indent=2, default=str))
+    print(json.dumps(payload, indent=2))
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from silver_assets.query.catalogue import catalogue_markdown, list_metrics
+
+    print(json.dumps(list_metrics(), indent=2) if args.json else catalogue_markdown())
+    return 0
+
+
+def _read_text(source: str) -> str:
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        return raw.decode("utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {source}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{source} is not UTF-8 text: {exc}") from exc
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from silver_assets.query.claims import TextTooLong, verify_claims
+
+    try:
+        result = verify_claims(_read_text(args.text), _settings())
+    except TextTooLong as exc:
+        raise CliError(str(exc)) from exc
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from silver_assets.query.mcp_server import RefusedToServe, serve_http, serve_stdio
+
+    if not args.http:
+        serve_stdio()
+        return 0
+    try:
+        serve_http(args.host, args.port)
+    except RefusedToServe as exc:
+        raise CliError(str(exc)) from exc
     return 0
 
 
@@ -325,13 +390,43 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--dataset", nargs="+", choices=DATASETS, help="only these datasets")
     mat.set_defaults(func=cmd_materialize)
 
-    query = commands.add_parser("query", help="answer a MetadataExtraction as JSON")
+    query = commands.add_parser(
+        "query",
+        help="answer a MetadataExtraction as JSON",
+        description="Answer a MetadataExtraction from the snapshots. Metric names: "
+        "`silver-assets metrics` lists every name and alias.",
+    )
     query.add_argument("--tickers", nargs="+", help="tickers, e.g. SPY QQQ (none for GPR only)")
     query.add_argument("--metrics", nargs="+", help='metric names, e.g. "Put/Call Ratio"')
     query.add_argument("--time-window", help="today, yesterday, past_week, past_month, ...")
     query.add_argument("--as-of", type=_date, help="answer as of this past date")
     query.add_argument("--request", help="a MetadataExtraction JSON file, or - for stdin")
     query.set_defaults(func=cmd_query)
+
+    verify = commands.add_parser(
+        "verify",
+        help="check the cited numbers of a drafted answer against the snapshots",
+        description="Print the verdict of every claim: VERIFIED, MISMATCH, UNIT_ERROR, "
+        "STALE_ANCHOR, UNKNOWN_ANCHOR, or UNCITED for a number without an anchor.",
+    )
+    verify.add_argument("--text", required=True, help="the answer's text file, or - for stdin")
+    verify.set_defaults(func=cmd_verify)
+
+    mcp = commands.add_parser(
+        "mcp",
+        help="serve the MCP tools (stdio, or streamable HTTP at /mcp)",
+        description="Serve query_metrics, list_metrics, verify_claims and data_status over MCP. "
+        "Over HTTP a host other than loopback needs SILVER_MCP_TOKEN; with a token set, every "
+        "request must send Authorization: Bearer <token>.",
+    )
+    mcp.add_argument("--http", action="store_true", help="streamable HTTP instead of stdio")
+    mcp.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    mcp.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
+    mcp.set_defaults(func=cmd_mcp)
+
+    metrics = commands.add_parser("metrics", help="list the metric catalogue (names, aliases)")
+    metrics.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    metrics.set_defaults(func=cmd_metrics)
 
     demo = commands.add_parser("demo", help="demo lake + materialize everything + sample query")
     demo.add_argument("--days", type=int, default=63, help="trading days (default 63)")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from silver_assets.query.catalogue import BY_NAME, requested_keys
 from silver_assets.query.routing import macro_anchor, macro_symbol_for
 
 SOURCE_CHANNEL = "silver.dagster_snapshot"
@@ -152,15 +153,28 @@ def pricing_spread(row: Mapping[str, Any], ticker: str, requested: frozenset[str
     return answer
 
 
+# Macro surface names that ask for one change in particular; the others get SPEC §3's choice.
+_SPECIFIC_MACRO = frozenset({"Daily Change (%)", "Monthly Change (%)", "Yearly Change (%)"})
+
+
 def macro_analysis(row: Mapping[str, Any], ticker: str, requested: frozenset[str]) -> FamilyAnswer:
+    """Last value, plus the change asked for: never another change in its place.
+
+    "Daily Change (%)" yields the daily change and "Monthly Change (%)" the month-on-month one
+    (absent when the series has none, so the query reports it missing); every other macro name
+    gets SPEC §3's choice, the month-on-month change when set, else the daily change.
+    """
     answer = FamilyAnswer("macro_analysis", ticker)
     day = row["observation_date"]
     _, index = macro_symbol_for(ticker)
     anchor = macro_anchor(ticker, index, day)
     answer.add(f"{ticker}_last_value", _num(row["value"]), anchor, day)
-    if _num(row["mom_change_pct"]) is not None:
+    macro_names = {n for n in requested if n in BY_NAME and BY_NAME[n].family == "macro_analysis"}
+    general = not macro_names or bool(macro_names - _SPECIFIC_MACRO)
+    has_mom = _num(row["mom_change_pct"]) is not None
+    if has_mom and (general or "Monthly Change (%)" in macro_names):
         answer.add(f"{ticker}_mom_change", display_pct(row["mom_change_pct"]), anchor, day)
-    else:
+    if "Daily Change (%)" in macro_names or (general and not has_mom):
         answer.add(f"{ticker}_daily_change", display_pct(row["daily_change_pct"]), anchor, day)
     return answer
 
@@ -183,11 +197,12 @@ def geopolitical_analysis(
     answer.add("gpr_index_level", _num(row["gpr"]), anchor, month_day)
     answer.add("gpr_percentile", display_pct(row["gpr_percentile"]), anchor, month_day)
     answer.add("gpr_trend", gpr_trend(row["gpr_mom_pct"]), anchor, month_day)
-    if "GPR Threats" in requested and _num(row.get("gprt")) is not None:
+    wanted = requested_keys(requested)
+    if "gpr_threats_level" in wanted and _num(row.get("gprt")) is not None:
         answer.add("gpr_threats_level", _num(row["gprt"]), anchor, month_day)
-    if "GPR Acts" in requested and _num(row.get("gpra")) is not None:
+    if "gpr_acts_level" in wanted and _num(row.get("gpra")) is not None:
         answer.add("gpr_acts_level", _num(row["gpra"]), anchor, month_day)
-    if "GPR Country-level" in requested:
+    if "gpr_country_{ISO3}_level" in wanted:
         for iso3, level in sorted(dict(row.get("country_levels") or {}).items()):
             if _num(level) is not None:
                 answer.add(f"gpr_country_{iso3}_level", _num(level), anchor, month_day)

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from silver_assets.checks.contracts import unreadable_files
 from silver_assets.lake import files
+from silver_assets.lake.origin import lake_origin
 from silver_assets.metrics import sql
 from silver_assets.metrics.compute import (
     CARRIED_INPUTS,
@@ -56,13 +57,20 @@ def write_partitions(
     days: Sequence[date],
     key_column: str,
     run_id: str,
+    data_origin: str,
 ) -> dict[str, int]:
     """Split ``table`` by ``key_column`` and write every partition of ``days`` (empty ones too).
 
     An empty partition is written on purpose: it records that the anchor had nothing to report.
+    Every row records ``data_origin``, the origin of the lake files it was computed from.
     """
     if "source_data_version" not in table.column_names:
         table = table.append_column("source_data_version", pa.nulls(table.num_rows, pa.string()))
+    if "data_origin" in table.column_names:  # carried forward from an earlier snapshot
+        table = table.drop_columns(["data_origin"])
+    table = table.append_column(
+        "data_origin", pa.array([data_origin] * table.num_rows, pa.string())
+    )
     counts = {}
     for day in days:
         part = (
@@ -99,7 +107,9 @@ def daily_scan(
         day_versions = {day: versions.version_of_day(lake, "options", day) for day in chunk}
         for name, table in sql.daily_tables(con).items():
             table = with_versions(table, "snapshot_date", day_versions)
-            counts = write_partitions(store, name, table, chunk, "snapshot_date", run_id)
+            counts = write_partitions(
+                store, name, table, chunk, "snapshot_date", run_id, lake_origin(paths)
+            )
             rows[name] += sum(counts.values())
         done += len(chunk)
         progress(
@@ -152,7 +162,8 @@ def option_family_partitions(
     store = SnapshotStore(settings.snapshot_root)
     inputs = daily_inputs(store, family, sorted(days), settings)
     table = option_family(con, family, inputs, sorted(days), settings)
-    return table, write_partitions(store, family, table, days, "anchor_date", run_id)
+    origin = lake_origin(p for day in days for p in files.options_files(settings.lake_root, day))
+    return table, write_partitions(store, family, table, days, "anchor_date", run_id, origin)
 
 
 def macro_partitions(
@@ -168,7 +179,11 @@ def macro_partitions(
         else None
     )
     table = macro_family(con, settings, sorted(days), previous)
-    return table, write_partitions(store, "macro_analysis", table, days, "anchor_date", run_id)
+    read_from = min(days) - timedelta(days=sql.MACRO_SEARCH_DAYS)
+    origin = lake_origin(files.files_between(settings.lake_root, "macro", read_from, max(days)))
+    return table, write_partitions(
+        store, "macro_analysis", table, days, "anchor_date", run_id, origin
+    )
 
 
 def gpr_partitions(
@@ -178,6 +193,8 @@ def gpr_partitions(
     require_lake_dates("gpr", settings, months)
     store = SnapshotStore(settings.snapshot_root)
     table = gpr_family(con, settings, sorted(months))
+    gpr_file = files.gpr_file(settings.lake_root)
+    origin = lake_origin([gpr_file] if gpr_file.exists() else [])
     return table, write_partitions(
-        store, "geopolitical_analysis", table, months, "anchor_date", run_id
+        store, "geopolitical_analysis", table, months, "anchor_date", run_id, origin
     )

@@ -3,7 +3,9 @@
 No Silver Parquet is scanned and no SQL runs here: the answer reads the snapshot file of the
 anchor's partition (or the latest one before it, reported as stale), picks each ticker's row and
 turns it into values, lineage anchors and citations with the family builders. The active window
-is applied to each value's observation date; a value older than the window is reported missing.
+is applied to each value's observation date; a value older than the window is reported missing,
+and so is every requested metric the answer does not carry. Each snapshot row records the origin
+of the lake files it was computed from, which the payload reports as ``status.data_origin``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -21,23 +23,35 @@ from pydantic import ValidationError
 
 from silver_assets.anchors import resolve_anchor
 from silver_assets.audit import AuditLog
+from silver_assets.lake.origin import UNKNOWN, combine
 from silver_assets.metrics.families import BUILDERS, FAMILY_DATASET, FamilyAnswer
-from silver_assets.query.citations import (
-    citation_anchor_map,
-    citation_entries,
-)
+from silver_assets.query.catalogue import BY_NAME, carries
+from silver_assets.query.citations import citation_anchor_map, citation_entries
 from silver_assets.query.models import (
     TIME_WINDOW_DAYS,
     MetadataExtraction,
     TimePredicate,
+    parse_date,
     parse_request,
     parse_time_predicates,
 )
+from silver_assets.query.payload import (
+    ActiveWindowOut,
+    CitationEntry,
+    FamilyError,
+    Freshness,
+    Missing,
+    QueryPayload,
+    QueryStatus,
+    RequestEcho,
+)
 from silver_assets.query.routing import (
+    Routing,
     macro_symbol_for,
     normalize_tickers,
     prefix_value_keys,
     route_metrics,
+    suggestions,
     unsupported_metrics_message,
 )
 from silver_assets.query.time_windows import ActiveWindow, compile_window, in_window
@@ -63,6 +77,13 @@ class Snapshot:
     @property
     def stale(self) -> bool:
         return self.used is not None and self.used != self.wanted
+
+    @property
+    def origin(self) -> str:
+        """Where the rows' numbers come from (see :mod:`silver_assets.lake.origin`)."""
+        return (
+            combine(row.get("data_origin") for row in self.rows.values()) if self.rows else UNKNOWN
+        )
 
 
 @lru_cache(maxsize=512)
@@ -101,14 +122,45 @@ def _validated(
         raise InvalidRequest(str(exc)) from exc
 
 
-def _as_date(value: date | str | None) -> date | None:
-    """``as_of`` as a date: a ``date`` (or ``datetime``) or an ISO ``YYYY-MM-DD`` string."""
-    if value is None or isinstance(value, date):
-        return value.date() if isinstance(value, datetime) else value
+def _as_of(argument: Any, in_request: date | None) -> date | None:
+    """``as_of`` from the argument or the request body; both may be given only if they agree."""
     try:
-        return date.fromisoformat(str(value))
+        given = parse_date(argument)
     except ValueError as exc:
-        raise InvalidRequest(f"as_of must be a date (YYYY-MM-DD), got {value!r}") from exc
+        raise InvalidRequest(str(exc)) from exc
+    if given is not None and in_request is not None and given != in_request:
+        raise InvalidRequest(f"as_of {given} conflicts with the request's as_of {in_request}")
+    return given or in_request
+
+
+@dataclass(frozen=True)
+class FamilyPlan:
+    """Where one family's answer comes from: its anchor, active window and wanted partition."""
+
+    family: str
+    dataset: str
+    anchor_source: str
+    window: ActiveWindow
+    wanted: str
+
+
+def _plan(
+    family: str,
+    request: MetadataExtraction,
+    predicates: dict[str, TimePredicate],
+    as_of: date | None,
+    settings: Settings,
+    audit: AuditLog,
+) -> FamilyPlan:
+    dataset = FAMILY_DATASET[family]
+    predicate = predicates.get(dataset)
+    anchor, anchor_source = _anchor_for(dataset, predicate, as_of, settings, audit)
+    try:
+        window = compile_window(dataset, anchor, request, predicate)
+    except ValueError as exc:  # a predicate starting after the resolved end
+        raise InvalidRequest(str(exc)) from exc
+    wanted = (anchor.replace(day=1) if dataset == "gpr" else window.end).isoformat()
+    return FamilyPlan(family, dataset, anchor_source, window, wanted)
 
 
 def answer_query(
@@ -117,16 +169,27 @@ def answer_query(
     time_predicates: Mapping[str, Any] | None = None,
     as_of: date | str | None = None,
 ) -> dict[str, Any]:
-    """The JSON-serialisable payload of SPEC §4 for one request.
+    """The JSON-serialisable payload of SPEC §4 for one request: :func:`answer_payload`, dumped."""
+    return answer_payload(settings, request, time_predicates, as_of).model_dump(mode="json")
 
-    Raises :class:`InvalidRequest` for a malformed request; every other problem is reported in
-    ``status`` and the audit log, never raised.
+
+def answer_payload(
+    settings: Settings,
+    request: MetadataExtraction | Mapping[str, Any],
+    time_predicates: Mapping[str, Any] | None = None,
+    as_of: date | str | None = None,
+) -> QueryPayload:
+    """The payload of SPEC §4 for one request.
+
+    Raises :class:`InvalidRequest` for a malformed request, a date outside the supported range
+    or a window that starts after its end; every other problem is reported in ``status`` and
+    the audit log, never raised.
     """
     began = time.perf_counter()
     audit = AuditLog(settings.audit_root)
     try:
         parsed, predicates = _validated(request, time_predicates)
-        as_of = _as_date(as_of)
+        as_of = _as_of(as_of, parsed.as_of)
     except InvalidRequest as exc:
         audit.write("EXECUTION_ERROR", stage="validation", error=str(exc))
         raise
@@ -147,75 +210,79 @@ def answer_query(
     if dropped:
         audit.write("TICKER_CAP", cap=settings.max_tickers, kept=tickers, dropped=dropped)
 
-    status: dict[str, Any] = {
-        "error": None,
-        "unsupported_metrics": list(routing.unsupported),
-        "unsupported_metrics_message": unsupported_metrics_message(routing.unsupported),
-        "routed_metrics": {r.requested: r.canonical for r in routing.routed},
-        "dropped_tickers": dropped,
-        "freshness": {},
-        "windows": {},
-        "missing": [],
-        "errors": [],
-    }
-    if parsed.time_window is not None and not parsed.time_window_is_explicit:
-        status["time_window_note"] = (
-            f"unknown time_window {parsed.time_window!r}; used {parsed.effective_time_window} "
-            f"(known: {', '.join(TIME_WINDOW_DAYS)})"
-        )
-    payload: dict[str, Any] = {
-        "request": {
-            "tickers": tickers,
-            "metrics": list(parsed.metrics),
-            "time_window": parsed.effective_time_window,
-            "as_of": as_of.isoformat() if as_of else None,
-        },
-        "values": {},
-        "values_by_ticker": {},
-        "lineage_anchors": [],
-        "citation_contract": {},
-        "citation_anchor_map": {},
-        "status": status,
-    }
+    status = _initial_status(routing, dropped, parsed)
     families = routing.families
     if not families:
-        status["error"] = "NO_SUPPORTED_METRICS"
+        status.error = "NO_SUPPORTED_METRICS"
     elif not tickers and any(f in PER_TICKER_FAMILIES for f in families):
-        status["error"] = "NO_TICKERS"
+        status.error = "NO_TICKERS"
         families = tuple(f for f in families if f not in PER_TICKER_FAMILIES)
+    try:
+        plans = [_plan(f, parsed, predicates, as_of, settings, audit) for f in families]
+    except InvalidRequest as exc:
+        audit.write("EXECUTION_ERROR", stage="time window", error=str(exc))
+        raise
 
     requested = frozenset(r.canonical for r in routing.routed)
     multi = len(tickers) > 1
     answers: list[tuple[FamilyAnswer, dict[str, Any]]] = []
-    for family in families:
+    for plan in plans:
         try:
-            answers += _answer_family(
-                family, tickers, requested, parsed, predicates, as_of, settings, audit, status
-            )
+            answers += _answer_family(plan, tickers, requested, settings, audit, status)
         except Exception as exc:  # one family's failure must not sink the others
-            audit.write("EXECUTION_ERROR", handler=family, error=f"{type(exc).__name__}: {exc}")
-            status["errors"].append({"family": family, "error": f"{type(exc).__name__}: {exc}"})
+            error = f"{type(exc).__name__}: {exc}"
+            audit.write("EXECUTION_ERROR", handler=plan.family, error=error)
+            status.errors.append(FamilyError(family=plan.family, error=error))
 
     by_ticker: dict[str, dict[str, Any]] = {}
+    contract: dict[str, CitationEntry] = {}
+    anchors: list[str] = []
     for answer, provenance in answers:
         by_ticker.setdefault(answer.ticker, {}).update(answer.values)
-        payload["citation_contract"].update(citation_entries(answer, provenance, multi))
-        payload["lineage_anchors"] += [
-            a for a in answer.anchors if a not in payload["lineage_anchors"]
-        ]
-    payload["values"] = prefix_value_keys(by_ticker, multi)
-    payload["values_by_ticker"] = {t: v for t, v in by_ticker.items() if t}
-    payload["citation_anchor_map"] = citation_anchor_map(payload["citation_contract"])
+        contract.update(citation_entries(answer, provenance, multi))
+        anchors += [a for a in answer.anchors if a not in anchors]
     latency_ms = round((time.perf_counter() - began) * 1000, 3)
-    payload["latency_ms"] = latency_ms
+    payload = QueryPayload(
+        request=RequestEcho(
+            tickers=tickers,
+            metrics=list(parsed.metrics),
+            time_window=parsed.effective_time_window,
+            as_of=as_of.isoformat() if as_of else None,
+        ),
+        values=prefix_value_keys(by_ticker, multi),
+        values_by_ticker={t: v for t, v in by_ticker.items() if t},
+        lineage_anchors=anchors,
+        citation_contract=contract,
+        citation_anchor_map=citation_anchor_map(contract),
+        status=status,
+        latency_ms=latency_ms,
+    )
     audit.write(
         "FINISH_QUERY",
         latency_ms=latency_ms,
-        anchors_found=len(payload["lineage_anchors"]),
-        values=len(payload["values"]),
-        error=status["error"],
+        anchors_found=len(anchors),
+        values=len(payload.values),
+        error=status.error,
     )
     return payload
+
+
+def _initial_status(
+    routing: Routing, dropped: list[str], parsed: MetadataExtraction
+) -> QueryStatus:
+    status = QueryStatus(
+        unsupported_metrics=list(routing.unsupported),
+        unsupported_metrics_message=unsupported_metrics_message(routing.unsupported),
+        suggestions={name: suggestions(name) for name in routing.unsupported},
+        routed_metrics={r.requested: r.canonical for r in routing.routed},
+        dropped_tickers=dropped,
+    )
+    if parsed.time_window is not None and not parsed.time_window_is_explicit:
+        status.time_window_note = (
+            f"unknown time_window {parsed.time_window!r}; used {parsed.effective_time_window} "
+            f"(known: {', '.join(TIME_WINDOW_DAYS)})"
+        )
+    return status
 
 
 def _anchor_for(
@@ -237,38 +304,33 @@ def _anchor_for(
 
 
 def _answer_family(
-    family: str,
+    plan: FamilyPlan,
     tickers: list[str],
     requested: frozenset[str],
-    request: MetadataExtraction,
-    predicates: dict[str, TimePredicate],
-    as_of: date | None,
     settings: Settings,
     audit: AuditLog,
-    status: dict[str, Any],
+    status: QueryStatus,
 ) -> list[tuple[FamilyAnswer, dict[str, Any]]]:
-    dataset = FAMILY_DATASET[family]
-    predicate = predicates.get(dataset)
-    anchor, anchor_source = _anchor_for(dataset, predicate, as_of, settings, audit)
-    window = compile_window(dataset, anchor, request, predicate)
-    wanted = (anchor.replace(day=1) if dataset == "gpr" else window.end).isoformat()
-    snapshot = load_snapshot(SnapshotStore(settings.snapshot_root), family, wanted)
-    status["windows"][dataset] = {
-        "start": window.start.isoformat(),
-        "end": window.end.isoformat(),
-        "window_days": window.window_days,
-        "mode": window.mode,
-        "explicit": window.explicit,
-    }
-    status["freshness"][family] = {
-        "dataset": dataset,
-        "anchor_source": anchor_source,
-        "wanted_anchor": wanted,
-        "used_partition": snapshot.used,
-        "stale": snapshot.stale,
-    }
+    family, window = plan.family, plan.window
+    snapshot = load_snapshot(SnapshotStore(settings.snapshot_root), family, plan.wanted)
+    status.windows[plan.dataset] = ActiveWindowOut(
+        start=window.start.isoformat(),
+        end=window.end.isoformat(),
+        window_days=window.window_days,
+        mode=window.mode,
+        explicit=window.explicit,
+    )
+    status.freshness[family] = Freshness(
+        dataset=plan.dataset,
+        anchor_source=plan.anchor_source,
+        wanted_anchor=plan.wanted,
+        used_partition=snapshot.used,
+        stale=snapshot.stale,
+    )
+    if snapshot.used is not None:
+        status.data_origin[family] = snapshot.origin
     if snapshot.stale:
-        audit.write("STALE_SNAPSHOT", handler=family, wanted=wanted, used=snapshot.used)
+        audit.write("STALE_SNAPSHOT", handler=family, wanted=plan.wanted, used=snapshot.used)
     answers = []
     for ticker in tickers if family in PER_TICKER_FAMILIES else [""]:
         audit.write(
@@ -298,10 +360,12 @@ def _ticker_answer(
     requested: frozenset[str],
     snapshot: Snapshot,
     window: ActiveWindow,
-    status: dict[str, Any],
+    status: QueryStatus,
 ) -> FamilyAnswer | None:
-    def missing(reason: str) -> None:
-        status["missing"].append({"family": family, "ticker": ticker or None, "reason": reason})
+    def missing(reason: str, metric: str | None = None) -> None:
+        status.missing.append(
+            Missing(family=family, ticker=ticker or None, metric=metric, reason=reason)
+        )
 
     if snapshot.used is None:
         missing(f"NO_SNAPSHOT: no {family} partition materialized at or before {snapshot.wanted}")
@@ -311,6 +375,16 @@ def _ticker_answer(
         missing(f"NO_ROW: {snapshot.used} snapshot has no row for {_row_symbol(family, ticker)}")
         return None
     answer = BUILDERS[family](row, ticker, requested)
+    # A requested metric the snapshot row cannot answer is named, never filled with another value.
+    for name in sorted(requested):
+        metric = BY_NAME[name]
+        if metric.family != family:
+            continue
+        if metric.unanswered:
+            missing(metric.unanswered, name)
+        elif not carries(metric, set(answer.values), ticker):
+            keys = ", ".join(k.replace("{T}", ticker) for k in metric.value_keys)
+            missing(f"NOT_IN_SNAPSHOT: the {snapshot.used} row has no value for {keys}", name)
     stale_keys = {
         key
         for key, observed in answer.observed_at.items()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from silver_assets.metrics.families import SOURCE_CHANNEL, FamilyAnswer
+from silver_assets.query.payload import CitationEntry
 from silver_assets.query.routing import prefixed_key
 from silver_assets.snapshots import PROVENANCE_COLUMNS
 
 
 def citation_entries(
-    answer: FamilyAnswer, provenance: dict[str, Any], multi_ticker: bool
-) -> dict[str, dict[str, Any]]:
+    answer: FamilyAnswer, provenance: Mapping[str, Any], multi_ticker: bool
+) -> dict[str, CitationEntry]:
     """``{payload value key: contract}`` for every value of one family answer.
 
     A contract names the preferred anchor, every audit anchor of the answer, the legacy key
@@ -21,21 +23,21 @@ def citation_entries(
     entries = {}
     for key in answer.values:
         out = prefixed_key(answer.ticker, key, multi_ticker)
-        entries[out] = {
-            "preferred_anchor": answer.preferred[key],
-            "audit_lineage_anchors": list(answer.anchors),
-            "legacy_aliases": [
+        entries[out] = CitationEntry(
+            preferred_anchor=answer.preferred[key],
+            audit_lineage_anchors=list(answer.anchors),
+            legacy_aliases=[
                 prefixed_key(answer.ticker, alias, multi_ticker)
                 for alias in answer.legacy_aliases.get(key, [])
             ],
-            "observed_at": answer.observed_at[key],
-            "source_channel": SOURCE_CHANNEL,
-            "family": answer.family,
+            observed_at=answer.observed_at[key],
+            source_channel=SOURCE_CHANNEL,
+            family=answer.family,
             **{field: provenance.get(field) for field in PROVENANCE_COLUMNS},
-        }
+        )
     return entries
 
 
-def citation_anchor_map(contract: dict[str, dict[str, Any]]) -> dict[str, str]:
+def citation_anchor_map(contract: Mapping[str, CitationEntry]) -> dict[str, str]:
     """The flat ``{value key: preferred anchor}`` compatibility shim."""
-    return {key: entry["preferred_anchor"] for key, entry in contract.items()}
+    return {key: entry.preferred_anchor for key, entry in contract.items()}

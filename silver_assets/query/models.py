@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -41,6 +41,14 @@ SOURCES: tuple[str, ...] = ("options", "macro", "gpr")
 # The seed's retriever keys its predicates by table ("silver.options"); accept that spelling too.
 _SOURCE_PREFIX = "silver."
 
+# Dates a request may name. Outside them date arithmetic overflows (0001-01-01 minus a window)
+# or the question cannot be about this lake; either way the caller gets a clear error.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+# A century: long enough for any question, short enough to keep window arithmetic in range.
+MAX_WINDOW_DAYS = 36_525
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 # Strict list: rejects a bare string, a tuple or None instead of coercing them.
 _StrictStrList = Annotated[list[StrictStr], Field(strict=True)]
 
@@ -51,14 +59,42 @@ def normalize_time_window(raw: str) -> str | None:
     return None if text in _NO_WINDOW_ALIASES else text
 
 
+def parse_date(value: Any, what: str = "as_of") -> date | None:
+    """A request date: a ``date`` or a ``"YYYY-MM-DD"`` string within the supported range.
+
+    Integers (``20260430`` or a Unix time) are refused rather than guessed at.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    elif isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{what} {value!r} is not a calendar date") from exc
+    elif not isinstance(value, date):
+        raise ValueError(f"{what} must be a date as 'YYYY-MM-DD', got {value!r:.40}")
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"{what} {value} is outside the supported {EARLIEST_DATE}..{LATEST_DATE}")
+    return value
+
+
 class MetadataExtraction(BaseModel):
-    """What an agent asks for: tickers, metric surface names and an optional time window."""
+    """What an agent asks for: tickers, metric surface names, an optional time window and an
+    optional ``as_of`` date (the same as the query's ``as_of`` argument)."""
 
     model_config = ConfigDict(extra="ignore")
 
     tickers: _StrictStrList
     metrics: _StrictStrList
     time_window: StrictStr | None = None
+    as_of: date | None = None
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _parse_as_of(cls, value: Any) -> date | None:
+        return parse_date(value)
 
     @field_validator("time_window", mode="before")
     @classmethod
@@ -85,7 +121,12 @@ class TimePredicate(BaseModel):
 
     start_date: date | None = None
     end_date: date | None = None
-    window_days: int | None = Field(default=None, ge=1, strict=True)
+    window_days: int | None = Field(default=None, ge=1, le=MAX_WINDOW_DAYS, strict=True)
+
+    @field_validator("start_date", "end_date", mode="before")
+    @classmethod
+    def _parse_dates(cls, value: Any, info: Any) -> date | None:
+        return parse_date(value, info.field_name)
 
     @model_validator(mode="after")
     def _check_order(self) -> TimePredicate:

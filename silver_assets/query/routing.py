@@ -7,77 +7,42 @@ them; tickers are matched strictly because ``SPY`` and ``SPX`` are different ins
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-FAMILIES: tuple[str, ...] = (
-    "put_call_ratio",
-    "options_analysis",
-    "liquidity_analysis",
-    "pricing_spread",
-    "macro_analysis",
-    "geopolitical_analysis",
+from silver_assets.query.catalogue import (
+    ALIASES,
+    CATALOGUE,
+    FAMILIES,
+    WITHOUT_HANDLER,
+    normalize_metric_name,
 )
 
-# Surface names of SPEC §3's table; the first name of each family doubles as its example.
-METRIC_ROUTES: dict[str, str] = {
-    "Put/Call Ratio": "put_call_ratio",
-    "Implied Volatility (IV)": "options_analysis",
-    "Implied Volatility": "options_analysis",
-    "IV Skew": "options_analysis",
-    "Options Liquidity": "liquidity_analysis",
-    "Open Interest": "liquidity_analysis",
-    "Options Volume": "liquidity_analysis",
-    "Institutional Flow": "liquidity_analysis",
-    "Institutional Flows": "liquidity_analysis",
-    "Options Pricing / Spread": "pricing_spread",
-    "Underlying Price": "pricing_spread",
-    "Macro Trend": "macro_analysis",
-    "Price": "macro_analysis",
-    "Price Change (%)": "macro_analysis",
-    "Daily Change (%)": "macro_analysis",
-    "Monthly Change (%)": "macro_analysis",
-    "Yearly Change (%)": "macro_analysis",
-    "GPR Index": "geopolitical_analysis",
-    "GPR Threats": "geopolitical_analysis",
-    "GPR Acts": "geopolitical_analysis",
-    "GPR Components": "geopolitical_analysis",
-    "GPR Country-level": "geopolitical_analysis",
-}
-
-# Financial metrics an agent may ask for that no handler answers. Listing them keeps a close
-# misspelling ("Dividend Yeild") from being fuzzily routed to an unrelated handler.
-_ONTOLOGY_WITHOUT_HANDLER: tuple[str, ...] = (
-    "Earnings Per Share",
-    "Revenue Growth",
-    "Dividend Yield",
-    "Short Interest",
-    "Analyst Rating",
-    "P/E Ratio",
-    "Market Cap",
-)
-ONTOLOGY: tuple[str, ...] = (*METRIC_ROUTES, *_ONTOLOGY_WITHOUT_HANDLER)
+# Surface name -> family, and every name routing knows, from the catalogue (SPEC §3's table).
+METRIC_ROUTES: dict[str, str] = {m.name: m.family for m in CATALOGUE}
+ONTOLOGY: tuple[str, ...] = (*METRIC_ROUTES, *WITHOUT_HANDLER)
 
 FUZZY_CUTOFF = 0.75
-
-
-def normalize_metric_name(name: str) -> str:
-    """Lower-case alphanumerics only: ``"Put/Call Ratio"`` → ``"putcallratio"``."""
-    return re.sub(r"[^0-9a-z]", "", name.lower())
-
+# Looser cutoff for the names suggested to a caller whose metric is unsupported.
+SUGGEST_CUTOFF = 0.6
 
 _ONTOLOGY_BY_NORMALIZED: dict[str, str] = {normalize_metric_name(n): n for n in ONTOLOGY}
 _NORMALIZED_ONTOLOGY: list[str] = list(_ONTOLOGY_BY_NORMALIZED)
+# Every spelling a suggestion may come from: surface names and aliases, normalised.
+_SUGGESTIONS: dict[str, str] = {
+    **ALIASES,
+    **{normalize_metric_name(name): name for name in METRIC_ROUTES},
+}
 
 
 @dataclass(frozen=True)
 class RoutedMetric:
     """A requested name resolved to a surface name of ``METRIC_ROUTES`` and its family.
 
-    ``how`` is ``"exact"``, ``"normalized"`` or ``"fuzzy"`` (the last one is worth logging).
+    ``how`` is ``"exact"``, ``"normalized"``, ``"alias"`` (a curated alias of the catalogue) or
+    ``"fuzzy"`` (the last one is worth logging).
     """
 
     requested: str
@@ -106,6 +71,8 @@ def _resolve(name: str) -> tuple[str, str] | None:
     key = normalize_metric_name(name)
     if key in _ONTOLOGY_BY_NORMALIZED:
         return _ONTOLOGY_BY_NORMALIZED[key], "normalized"
+    if key in ALIASES:
+        return ALIASES[key], "alias"
     close = difflib.get_close_matches(key, _NORMALIZED_ONTOLOGY, n=1, cutoff=FUZZY_CUTOFF)
     return (_ONTOLOGY_BY_NORMALIZED[close[0]], "fuzzy") if close else None
 
@@ -139,6 +106,14 @@ def route_metrics(metrics: Sequence[str]) -> Routing:
     return Routing(routed=tuple(routed.values()), unsupported=tuple(unsupported.values()))
 
 
+def suggestions(name: str, n: int = 3) -> list[str]:
+    """The catalogue names closest to an unsupported ``name`` (surface names, in order)."""
+    close = difflib.get_close_matches(
+        normalize_metric_name(name), list(_SUGGESTIONS), n=n * 3, cutoff=SUGGEST_CUTOFF
+    )
+    return list(dict.fromkeys(_SUGGESTIONS[c] for c in close))[:n]
+
+
 def supported_examples() -> list[str]:
     """One surface name per family, in ``FAMILIES`` order."""
     first_by_family: dict[str, str] = {}
@@ -151,10 +126,14 @@ def unsupported_metrics_message(unsupported: Sequence[str]) -> str | None:
     """A user-facing sentence naming the unsupported metrics, or None when there are none."""
     if not unsupported:
         return None
-    names = ", ".join(repr(n) for n in unsupported)
+    described = []
+    for name in unsupported:
+        close = suggestions(name)
+        described.append(f"{name!r} (closest: {', '.join(close)})" if close else repr(name))
     return (
-        f"Unsupported metric(s): {names}. No Silver handler answers them. "
-        f"Supported metrics include: {', '.join(supported_examples())}."
+        f"Unsupported metric(s): {', '.join(described)}. No Silver handler answers them. "
+        f"Supported metrics include: {', '.join(supported_examples())}; "
+        "`silver-assets metrics` lists every name and alias."
     )
 
 

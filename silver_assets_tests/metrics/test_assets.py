@@ -25,7 +25,8 @@ FAMILIES = {
     "macro": ("macro_analysis",),
     "gpr": ("geopolitical_analysis",),
 }
-NOT_VALUES = set(PROVENANCE_COLUMNS)
+# data_origin records which lake files a snapshot came from; the query-time path has no snapshot.
+NOT_VALUES = {*PROVENANCE_COLUMNS, "data_origin"}
 
 
 def _without_provenance(value):

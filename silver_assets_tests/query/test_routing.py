@@ -6,6 +6,14 @@ from datetime import date
 
 import pytest
 
+from silver_assets.query.catalogue import (
+    ALIASES,
+    CATALOGUE,
+    WITHOUT_HANDLER,
+    SurfaceMetric,
+    catalogue_markdown,
+    normalize_metric_name,
+)
 from silver_assets.query.routing import (
     FAMILIES,
     METRIC_ROUTES,
@@ -17,8 +25,10 @@ from silver_assets.query.routing import (
     normalize_tickers,
     prefix_value_keys,
     route_metrics,
+    suggestions,
     unsupported_metrics_message,
 )
+from silver_assets.settings import PROJECT_ROOT
 
 
 def test_every_family_has_a_route_and_every_route_is_in_the_ontology() -> None:
@@ -48,7 +58,7 @@ def test_fuzzy_route() -> None:
     routing = route_metrics(["Put-Call Ratios", "Implied Volatilty", "Open Interst"])
     assert [(r.canonical, r.how) for r in routing.routed] == [
         ("Put/Call Ratio", "fuzzy"),
-        ("Implied Volatility", "fuzzy"),
+        ("Implied Volatility (IV)", "fuzzy"),
         ("Open Interest", "fuzzy"),
     ]
 
@@ -140,3 +150,77 @@ def test_two_tickers_do_not_collide() -> None:
 def test_a_collision_raises_instead_of_overwriting() -> None:
     with pytest.raises(ValueError, match="pcr_volume"):
         prefix_value_keys({"SPY": {"pcr_volume": 1}, "QQQ": {"pcr_volume": 2}}, False)
+
+
+# ------------------------------------------------------------------------- catalogue aliases
+
+ALIAS_ROWS = [(alias, m.name, m.family) for m in CATALOGUE for alias in m.aliases]
+
+
+@pytest.mark.parametrize(("alias", "name", "family"), ALIAS_ROWS)
+def test_every_alias_routes_exactly_to_its_metric(alias: str, name: str, family: str) -> None:
+    for spelling in (alias, alias.upper(), f" {alias.lower()} "):
+        (routed,) = route_metrics([spelling]).routed
+        assert (routed.canonical, routed.family) == (name, family)
+        assert routed.how in {"alias", "exact", "normalized"}
+
+
+def test_no_alias_collides_with_another_metric_or_family() -> None:
+    owners: dict[str, str] = {}
+    for metric in CATALOGUE:
+        for spelling in (metric.name, *metric.aliases):
+            key = normalize_metric_name(spelling)
+            assert owners.setdefault(key, metric.name) == metric.name, spelling
+    blocked = {normalize_metric_name(n) for n in WITHOUT_HANDLER}
+    assert not blocked & set(owners)
+    assert set(ALIASES) == set(owners)
+
+
+def test_a_colliding_alias_is_refused_when_the_table_is_built(monkeypatch) -> None:
+    from silver_assets.query import catalogue
+
+    clash = (*CATALOGUE, SurfaceMetric("Other", "pricing_spread", (), ("pcr",)))
+    monkeypatch.setattr(catalogue, "CATALOGUE", clash)
+    with pytest.raises(ValueError, match="'pcr' of 'Other' collides with 'Put/Call Ratio'"):
+        catalogue._alias_index()
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [
+        ("PCR", "Put/Call Ratio"),
+        ("IV", "Implied Volatility (IV)"),
+        ("Skew", "IV Skew"),
+        ("Liquidity", "Options Liquidity"),
+        ("Macro Trend", "Macro Trend"),
+        ("Price Change (%)", "Price Change (%)"),
+        ("GPR Index", "GPR Index"),
+        ("implied vol", "Implied Volatility (IV)"),
+        ("put call", "Put/Call Ratio"),
+        ("geopolitical risk", "GPR Index"),
+        ("bid/ask", "Options Pricing / Spread"),
+    ],
+)
+def test_ground_truth_short_names_route(name: str, canonical: str) -> None:
+    (routed,) = route_metrics([name]).routed
+    assert routed.canonical == canonical
+
+
+@pytest.mark.parametrize("name", ["DTE", "Insider Trading", "vol", "volatility", "change"])
+def test_ambiguous_or_unhandled_names_stay_unsupported(name: str) -> None:
+    routing = route_metrics([name])
+    assert routing.routed == () and routing.unsupported == (name,)
+
+
+def test_unsupported_names_get_the_closest_catalogue_names() -> None:
+    assert suggestions("volatility")[:2] == ["IV Skew", "Implied Volatility (IV)"]
+    assert "Options Volume" in suggestions("vol")
+    assert suggestions("Insider Trading") == []
+    message = unsupported_metrics_message(["volatility"])
+    assert "'volatility' (closest: IV Skew, Implied Volatility (IV)" in message
+    assert "silver-assets metrics" in message
+
+
+def test_readme_lists_the_catalogue() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert catalogue_markdown() in readme

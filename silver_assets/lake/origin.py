@@ -1,0 +1,46 @@
+"""Where a lake's numbers come from: the ``silver_assets.synthetic`` key of its Parquet files.
+
+The demo generator stamps every file it writes (``"true"``, or ``"mixed"`` for the GPR file whose
+recent months are real published figures). Materialization records the origin of the files a
+snapshot was computed from on each snapshot row, so a query can say where its numbers come from
+without opening the lake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+SYNTHETIC_KEY = b"silver_assets.synthetic"
+
+SYNTHETIC = "synthetic"
+MIXED = "mixed"
+# No file says it is synthetic: the lake came from elsewhere (e.g. a real collector).
+UNMARKED = "not_marked_synthetic"
+UNKNOWN = "unknown"
+
+_FILE_ORIGIN = {b"true": SYNTHETIC, b"mixed": MIXED}
+
+
+def file_origin(path: Path) -> str:
+    """The origin one Parquet file declares in its key-value metadata."""
+    metadata = pq.read_schema(path).metadata or {}
+    return _FILE_ORIGIN.get(metadata.get(SYNTHETIC_KEY, b""), UNMARKED)
+
+
+def combine(origins: Iterable[str | None]) -> str:
+    """One origin for several: the common one, ``mixed`` when they differ, ``unknown`` if none.
+
+    ``None`` (a snapshot written before origins were recorded) makes the whole ``unknown``.
+    """
+    found = set(origins)
+    if not found or None in found or UNKNOWN in found:
+        return UNKNOWN
+    return found.pop() if len(found) == 1 else MIXED
+
+
+def lake_origin(paths: Iterable[Path]) -> str:
+    """The combined origin of the lake files a computation read."""
+    return combine(file_origin(Path(p)) for p in paths)

@@ -1,0 +1,441 @@
+"""The claim checker: verify the numbers of a drafted answer against the snapshots.
+
+A claim is a number (with ``%``, a decimal point, or an absolute value of 10 or more) whose
+sentence cites a Silver lineage anchor: ``[Silver: A, B]`` or a bare ``[A]`` right after it.
+An anchor is a payload's preferred anchor (``PCR_AGG_SPY_2026-04-30``, ``GPR_202604``, ...), an
+ATM or wing contract symbol, or a value key (``SPY_pcr_volume``; an unprefixed ``pcr_volume``
+needs the payload as ``context``). ``[Gold: ...]`` and other labelled brackets cite other sources
+and are left alone; ``[Silver: n/a]`` and the like claim nothing.
+
+Each claim gets one verdict: ``VERIFIED`` (the true value rounded to the decimals written equals
+the claim), ``UNIT_ERROR`` (off by exactly x100 or /100 under the unit rules), ``MISMATCH`` (with
+the true value and its key), ``STALE_ANCHOR`` (a dated anchor older than its family's newest
+partition), ``UNKNOWN_ANCHOR``; a claim-like number without a citation is ``UNCITED``.
+
+Values are read from the materialized snapshots and built by the same family builders as the
+query, never from the raw lake. Unit rules come from the catalogue: a number written with ``%``
+is compared in percent (a fraction x100, percentage points as they are); one written without
+``%`` is compared in the value's stored unit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from silver_assets.metrics.families import BUILDERS, FamilyAnswer
+from silver_assets.query.answer import load_snapshot
+from silver_assets.query.catalogue import (
+    CATALOGUE,
+    FRACTION_UNITS,
+    NUMERIC_UNITS,
+    PERCENT_UNITS,
+    UNIT_RULES,
+    value_key,
+)
+from silver_assets.query.payload import Value
+from silver_assets.query.routing import macro_symbol_for
+from silver_assets.settings import Settings
+from silver_assets.snapshots import SnapshotStore
+
+# A drafted answer is a few pages; past this the caller gets a clear error, not a slow check.
+MAX_TEXT_CHARS = 200_000
+
+Verdict = Literal["VERIFIED", "MISMATCH", "UNIT_ERROR", "STALE_ANCHOR", "UNKNOWN_ANCHOR", "UNCITED"]
+
+SENTINELS = frozenset(
+    {
+        "n/a",
+        "na",
+        "none",
+        "null",
+        "-",
+        "no data",
+        "insufficient data",
+        "not applicable",
+        "not available",
+        "unknown",
+        "no silver data",
+    }
+)
+
+_BRACKET = re.compile(r"\[([^\[\]]*)\]")
+_LABELLED = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s*(.*)$", re.S)
+_ANCHOR_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?=.*[\d_])[\w^.\-]+$")
+# Dates in prose are never claims: ISO dates and months, and d/m/y forms.
+_DATES = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
+_NUMBER = re.compile(r"(?<![\w.^])([-+]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(\s?%)?(?![\w])")
+# Sentences end at . ! or ?, at a blank line, or before a list item; a wrapped line goes on.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+_MONTH = re.compile(
+    r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?$", re.IGNORECASE
+)
+
+_DATED_ANCHOR = re.compile(r"^(PCR_AGG|IVRANK|IVSKEW|LIQ|PX|MACRO)_(.+)_(\d{4}-\d{2}-\d{2})$")
+_GPR_ANCHOR = re.compile(r"^GPR_(\d{4})(\d{2})$")
+_CONTRACT = re.compile(r"^[A-Z][A-Z.]{0,5}\d{6}[CP]\d{8}$")
+_ANCHOR_FAMILY = {
+    "PCR_AGG": "put_call_ratio",
+    "IVRANK": "options_analysis",
+    "IVSKEW": "options_analysis",
+    "LIQ": "liquidity_analysis",
+    "PX": "pricing_spread",
+    "MACRO": "macro_analysis",
+}
+_CONTRACT_COLUMNS = ("atm_contract_symbol", "put_wing_contract_symbol", "call_wing_contract_symbol")
+# Every surface name of a family, so its builder yields every key the query could.
+_ALL_NAMES = {f: frozenset(m.name for m in CATALOGUE if m.family == f) for f in BUILDERS}
+# How many partitions past an anchor's date may hold it (a partition answers with its latest
+# snapshot at or before its anchor, so the anchor's own date is nearly always the first hit).
+_PARTITIONS_PAST_DATE = 10
+
+
+class TextTooLong(ValueError):
+    """The text to verify is over :data:`MAX_TEXT_CHARS`."""
+
+
+class Claim(BaseModel):
+    """One number of the text and its verdict."""
+
+    text: str = Field(description="the number as written, e.g. '16.5%'")
+    start: int = Field(description="offset of the number in the text")
+    sentence: int = Field(description="index of its sentence")
+    anchors: list[str] = Field(description="the Silver anchors cited for it")
+    verdict: Verdict
+    anchor: str | None = Field(None, description="the anchor the verdict is about")
+    key: str | None = Field(None, description="value key matched, or the closest one")
+    true_value: Value = Field(None, description="the snapshot's value under that key")
+    detail: str | None = None
+
+
+class VerifyResult(BaseModel):
+    """Every claim and uncited number, in text order, and the count of each verdict."""
+
+    claims: list[Claim]
+    counts: dict[str, int]
+    all_verified: bool = Field(description="True when every claim is VERIFIED and none uncited")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    anchor: str
+    key: str
+    value: Any
+    unit: str
+    stale: bool
+
+
+@dataclass
+class _Resolver:
+    """Anchors to candidate values, reading each snapshot file once per call."""
+
+    store: SnapshotStore
+    context: Mapping[str, Any] | None
+    _partitions: dict[str, list[str]] = field(default_factory=dict)
+    _answers: dict[tuple[str, str, str], FamilyAnswer | None] = field(default_factory=dict)
+    _resolved: dict[str, tuple[list[_Candidate], str | None]] = field(default_factory=dict)
+
+    def partitions(self, family: str) -> list[str]:
+        if family not in self._partitions:
+            self._partitions[family] = self.store.partitions(family)
+        return self._partitions[family]
+
+    def answer(self, family: str, partition: str, ticker: str) -> FamilyAnswer | None:
+        cache_key = (family, partition, ticker)
+        if cache_key not in self._answers:
+            rows = load_snapshot(self.store, family, partition).rows
+            symbol = macro_symbol_for(ticker)[0] if family == "macro_analysis" else ticker
+            row = rows.get(symbol)
+            self._answers[cache_key] = (
+                None if row is None else BUILDERS[family](row, ticker, _ALL_NAMES[family])
+            )
+        return self._answers[cache_key]
+
+    def resolve(self, anchor: str) -> tuple[list[_Candidate], str | None]:
+        """(candidate values, why none) for one cited anchor; each anchor is resolved once."""
+        if anchor not in self._resolved:
+            self._resolved[anchor] = self._resolve(anchor)
+        return self._resolved[anchor]
+
+    def _resolve(self, anchor: str) -> tuple[list[_Candidate], str | None]:
+        if self.context is not None:
+            entry = self._contract_entry(anchor)
+            if entry is not None:
+                key, preferred = entry
+                found, why = self.resolve(preferred)
+                # The contract's key without the multi-ticker prefix, as the builder names it.
+                wanted = [c for c in found if key.endswith(c.key)]
+                return wanted or found, why
+        if dated := _DATED_ANCHOR.match(anchor):
+            prefix, middle, day = dated.groups()
+            ticker = middle.split("_AS_")[0] if prefix == "MACRO" else middle
+            return self._dated(anchor, _ANCHOR_FAMILY[prefix], ticker, day)
+        if gpr := _GPR_ANCHOR.match(anchor):
+            month = f"{gpr.group(1)}-{gpr.group(2)}-01"
+            return self._dated(anchor, "geopolitical_analysis", "", month)
+        if _CONTRACT.match(anchor):
+            return self._contract(anchor)
+        return self._value_key(anchor)
+
+    def _contract_entry(self, anchor: str) -> tuple[str, str] | None:
+        contract = self.context.get("citation_contract", {}) if self.context else {}
+        for key, entry in contract.items():
+            if anchor == key or anchor in entry.get("legacy_aliases", []):
+                return key, entry["preferred_anchor"]
+        return None
+
+    def _dated(
+        self, anchor: str, family: str, ticker: str, day: str
+    ) -> tuple[list[_Candidate], str | None]:
+        partitions = [p for p in self.partitions(family) if p >= day][:_PARTITIONS_PAST_DATE]
+        for partition in partitions:
+            answer = self.answer(family, partition, ticker)
+            if answer is None:
+                continue
+            keys = [k for k in answer.values if answer.preferred[k] == anchor]
+            if keys:
+                stale = self._is_stale(family, ticker, anchor, day)
+                return [_candidate(anchor, k, answer.values[k], stale) for k in keys], None
+        return [], f"no {family} snapshot holds {anchor}"
+
+    def _is_stale(self, family: str, ticker: str, anchor: str, day: str) -> bool:
+        """Older than what the newest partition answers with the same kind of anchor."""
+        newest = self.answer(family, self.partitions(family)[-1], ticker)
+        if newest is None:
+            return False
+        kind = anchor[: -len(day)] if family != "geopolitical_analysis" else "GPR_"
+        newer = [a for a in newest.preferred.values() if a.startswith(kind) and a != anchor]
+        current = [a for a in newest.preferred.values() if a == anchor]
+        return bool(newer) and not current
+
+    def _contract(self, symbol: str) -> tuple[list[_Candidate], str | None]:
+        partitions = self.partitions("options_analysis")
+        for position, partition in enumerate(reversed(partitions)):
+            rows = load_snapshot(self.store, "options_analysis", partition).rows
+            for ticker, row in rows.items():
+                if symbol not in (row.get(c) for c in _CONTRACT_COLUMNS):
+                    continue
+                answer = self.answer("options_analysis", partition, ticker)
+                keys = [k for a, k in answer.extra_anchors if a == symbol and k in answer.values]
+                stale = position > 0
+                return [_candidate(symbol, k, answer.values[k], stale) for k in keys], None
+        return [], f"no options_analysis snapshot names contract {symbol}"
+
+    def _value_key(self, key: str) -> tuple[list[_Candidate], str | None]:
+        """A value key, read from its family's newest partition (never stale)."""
+        ticker, entry = _split_key(key)
+        if entry is None:
+            return [], f"{key!r} is neither an anchor nor a value key"
+        family = entry.family
+        if entry.key == key and "{T}" not in entry.key and family != "geopolitical_analysis":
+            return [], f"{key!r} needs a ticker prefix (SPY_{key}) or the payload as context"
+        if not self.partitions(family):
+            return [], f"no {family} partition is materialized"
+        answer = self.answer(family, self.partitions(family)[-1], ticker)
+        unprefixed = key if "{T}" in entry.key or not ticker else key[len(ticker) + 1 :]
+        if answer is None or unprefixed not in answer.values:
+            return [], f"the newest {family} snapshot has no {key}"
+        return [_candidate(key, unprefixed, answer.values[unprefixed], False)], None
+
+
+def _split_key(key: str) -> tuple[str, Any]:
+    """(ticker, catalogue entry) of a value key, with or without the multi-ticker prefix."""
+    entry = value_key(key)
+    if entry is not None:
+        match = entry.pattern.match(key)
+        return (match.groupdict().get("T") or "") if match else "", entry
+    ticker, _, rest = key.partition("_")
+    entry = value_key(rest) if rest else None
+    return (ticker, entry) if entry is not None and "{T}" not in entry.key else ("", None)
+
+
+def _candidate(anchor: str, key: str, value: Any, stale: bool) -> _Candidate:
+    entry = value_key(key)
+    return _Candidate(anchor, key, value, entry.unit if entry else "label", stale)
+
+
+def _stored_number(value: Any, unit: str) -> Decimal | None:
+    if unit not in NUMERIC_UNITS or value is None or isinstance(value, bool):
+        return None
+    text = value.strip().rstrip("%") if isinstance(value, str) else repr(value)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _rounds_to(true: Decimal, written: Decimal, decimals: int) -> bool:
+    return true.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) == written
+
+
+def _value_verdict(
+    written: Decimal, decimals: int, percent: bool, candidate: _Candidate
+) -> tuple[str, Decimal] | None:
+    """("VERIFIED" | "UNIT_ERROR" | "MISMATCH", true value in the written scale), or None when
+    the candidate is not a number."""
+    stored = _stored_number(candidate.value, candidate.unit)
+    if stored is None:
+        return None
+    if percent and candidate.unit in FRACTION_UNITS:
+        scaled: Decimal | None = stored * 100
+    elif percent and candidate.unit not in PERCENT_UNITS:
+        scaled = None  # a count, price or level has no percent form
+    else:
+        scaled = stored
+    if scaled is None:
+        return "MISMATCH", stored
+    if _rounds_to(scaled, written, decimals):
+        return "VERIFIED", scaled
+    if _rounds_to(scaled * 100, written, decimals) or _rounds_to(scaled / 100, written, decimals):
+        return "UNIT_ERROR", scaled
+    return "MISMATCH", scaled
+
+
+@dataclass(frozen=True)
+class _Bracket:
+    start: int
+    end: int
+    kind: str  # "silver", "other" (another source), "sentinel"
+    anchors: tuple[str, ...] = ()
+
+
+def _bracket(match: re.Match[str]) -> _Bracket | None:
+    content = match.group(1)
+    labelled = _LABELLED.match(content)
+    if labelled:
+        if labelled.group(1).strip().lower() != "silver":
+            return _Bracket(match.start(), match.end(), "other")
+        content = labelled.group(2)
+    items = [item.strip() for item in content.split(",") if item.strip()]
+    anchors = tuple(item for item in items if item.lower() not in SENTINELS)
+    if not anchors:
+        return _Bracket(match.start(), match.end(), "sentinel")
+    if labelled or all(_ANCHOR_TOKEN.match(item) for item in anchors):
+        return _Bracket(match.start(), match.end(), "silver", anchors)
+    return None  # a bare bracket that names no anchor ("[sic]", "[see above]") cites nothing
+
+
+def _is_day_of_month(text: str, start: int, end: int, number: int) -> bool:
+    if not 1 <= number <= 31:
+        return False
+    before = text[:start].split()
+    after = text[end:].split()
+    return bool(
+        (before and _MONTH.match(before[-1].strip(",")))
+        or (after and _MONTH.match(after[0].strip(",.")))
+    )
+
+
+def _is_claim(text: str, match: re.Match[str]) -> bool:
+    _, digits, fraction, percent = match.groups()
+    if percent or fraction:
+        return True
+    number = int(digits.replace(",", ""))
+    if "," not in digits and 2020 <= number <= 2030:
+        return False  # a year
+    if _is_day_of_month(text, match.start(), match.end(), number):
+        return False
+    return number >= 10
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for boundary in _SENTENCE_END.finditer(text):
+        spans.append((start, boundary.start()))
+        start = boundary.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if b > a]
+
+
+def verify_claims(
+    text: str, settings: Settings | None = None, context: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Verdicts of every claim in ``text`` (a dumped :class:`VerifyResult`).
+
+    ``context`` is an optional query payload: with it, value keys cited without a ticker
+    prefix resolve through its citation contract. Raises :class:`TextTooLong` past
+    :data:`MAX_TEXT_CHARS` characters.
+    """
+    if len(text) > MAX_TEXT_CHARS:
+        raise TextTooLong(
+            f"text is {len(text):,} characters; verify_claims accepts at most {MAX_TEXT_CHARS:,}"
+        )
+    settings = settings or Settings.from_env()
+    resolver = _Resolver(SnapshotStore(settings.snapshot_root), context)
+    claims: list[Claim] = []
+    for index, (lo, hi) in enumerate(_sentences(text)):
+        sentence = text[lo:hi]
+        brackets = [b for m in _BRACKET.finditer(sentence) if (b := _bracket(m)) is not None]
+        masked = _BRACKET.sub(lambda m: " " * len(m.group(0)), sentence)
+        masked = _DATES.sub(lambda m: " " * len(m.group(0)), masked)
+        for match in _NUMBER.finditer(masked):
+            if not _is_claim(masked, match):
+                continue
+            after = [b for b in brackets if b.start >= match.end()]
+            before = [b for b in brackets if b.end <= match.start()]
+            cited = after[0] if after else (before[-1] if before else None)
+            if cited is not None and cited.kind != "silver":
+                continue  # another source's claim, or explicitly nothing claimed
+            claims.append(_verdict(resolver, match, lo, index, cited))
+    counts: dict[str, int] = {}
+    for claim in claims:
+        counts[claim.verdict] = counts.get(claim.verdict, 0) + 1
+    result = VerifyResult(claims=claims, counts=counts, all_verified=set(counts) <= {"VERIFIED"})
+    return result.model_dump(mode="json")
+
+
+def _verdict(
+    resolver: _Resolver, match: re.Match[str], offset: int, sentence: int, cited: _Bracket | None
+) -> Claim:
+    sign, digits, fraction, percent = match.groups()
+    base = {"text": match.group(0), "start": offset + match.start(), "sentence": sentence}
+    if cited is None:
+        return Claim(**base, anchors=[], verdict="UNCITED")
+    candidates: list[_Candidate] = []
+    unknown: list[str] = []
+    for anchor in cited.anchors:
+        found, why = resolver.resolve(anchor)
+        candidates += found
+        if not found:
+            unknown.append(f"{anchor}: {why}")
+    base["anchors"] = list(cited.anchors)
+    if not candidates:
+        return Claim(
+            **base, verdict="UNKNOWN_ANCHOR", anchor=cited.anchors[0], detail="; ".join(unknown)
+        )
+    written = Decimal(f"{sign}{digits.replace(',', '')}{fraction or ''}")
+    decimals = len(fraction) - 1 if fraction else 0
+    judged = [
+        (verdict, scaled, c)
+        for c in candidates
+        if (v := _value_verdict(written, decimals, bool(percent), c)) is not None
+        for verdict, scaled in [v]
+    ]
+    if not judged:
+        return Claim(
+            **base, verdict="MISMATCH", anchor=candidates[0].anchor, detail="no numeric value"
+        )
+    rank = {"VERIFIED": 0, "UNIT_ERROR": 1, "MISMATCH": 2}
+    verdict, scaled, best = min(
+        judged, key=lambda j: (rank[j[0]], abs(j[1] - written) / (abs(j[1]) + 1))
+    )
+    detail = None
+    if best.stale:
+        detail = f"{best.anchor} is older than the newest materialized partition ({verdict})"
+        verdict = "STALE_ANCHOR"
+    elif verdict == "UNIT_ERROR":
+        detail = f"{best.key} is {best.value}: {UNIT_RULES[best.unit]}"
+    return Claim(
+        **base,
+        verdict=verdict,
+        anchor=best.anchor,
+        key=best.key,
+        true_value=best.value,
+        detail=detail,
+    )

@@ -1,0 +1,195 @@
+"""The MCP server: silver-assets as a tool agents plug in (official ``mcp`` SDK, FastMCP).
+
+Tools: ``query_metrics``, ``list_metrics``, ``verify_claims`` and ``data_status``, each with a
+typed input and output schema (the pydantic models of the payload, catalogue, claim checker and
+status). Resources: the data contract document and the catalogue. Every tool only reads the
+snapshots and the state file; none writes the lake, the snapshots or the Dagster instance.
+
+Over HTTP (streamable HTTP at ``/mcp``) the server binds to loopback unless a bearer token is
+configured (``SILVER_MCP_TOKEN``); with a token, every request must carry
+``Authorization: Bearer <token>``. Request bodies are capped at :data:`MAX_BODY_BYTES`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import os
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from mcp.server.fastmcp import FastMCP
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from silver_assets.query.answer import answer_payload
+from silver_assets.query.catalogue import MetricInfo, metric_infos
+from silver_assets.query.claims import MAX_TEXT_CHARS, VerifyResult
+from silver_assets.query.claims import verify_claims as check_claims
+from silver_assets.query.data_status import DataStatus
+from silver_assets.query.data_status import data_status as read_data_status
+from silver_assets.query.payload import QueryPayload
+from silver_assets.settings import PROJECT_ROOT, Settings
+
+TOKEN_VARIABLE = "SILVER_MCP_TOKEN"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+# A tool call's JSON; verify text is bounded separately (MAX_TEXT_CHARS) inside it.
+MAX_BODY_BYTES = 1_000_000
+CONTRACT_DOCUMENT = PROJECT_ROOT / "docs" / "contract.md"
+
+_READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, openWorldHint=False)
+_INSTRUCTIONS = (
+    "Cited option, macro and GPR metrics from materialized Silver snapshots. Call list_metrics "
+    "for the metric names, query_metrics for values with lineage anchors, then cite each number "
+    "as [Silver: ANCHOR] and check the draft with verify_claims."
+)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (127.0.0.0/8, ::1 or localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_server(
+    settings: Callable[[], Settings] = Settings.from_env,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+) -> FastMCP:
+    """The FastMCP server; ``settings`` is called per tool call, so a moved root is seen."""
+    server = FastMCP(
+        "silver-assets",
+        instructions=_INSTRUCTIONS,
+        host=host,
+        port=port,
+        max_request_body_size=MAX_BODY_BYTES,
+        # One INFO line per request on stderr costs more than a query; keep warnings.
+        log_level="WARNING",
+        # Host-header checks guard a loopback server against DNS rebinding; elsewhere the
+        # bearer token guards it.
+        transport_security=TransportSecuritySettings(
+            enable_dns_rebinding_protection=is_loopback(host),
+            allowed_hosts=[f"{h}:*" for h in ("127.0.0.1", "localhost", "[::1]")],
+            allowed_origins=[f"http://{h}:*" for h in ("127.0.0.1", "localhost", "[::1]")],
+        ),
+    )
+
+    @server.tool(annotations=_READ_ONLY)
+    def query_metrics(
+        tickers: list[str],
+        metrics: list[str],
+        time_window: str | None = None,
+        as_of: Annotated[str | None, Field(description="YYYY-MM-DD, a past date")] = None,
+    ) -> QueryPayload:
+        """Values, lineage anchors and citations for tickers and metric names (see
+        list_metrics); status says what was not answered and where the numbers come from."""
+        request = {"tickers": tickers, "metrics": metrics, "time_window": time_window}
+        return answer_payload(settings(), request, as_of=as_of)
+
+    @server.tool(annotations=_READ_ONLY)
+    def list_metrics() -> list[MetricInfo]:
+        """The metric catalogue: names, aliases, families, value keys with units."""
+        return metric_infos()
+
+    @server.tool(annotations=_READ_ONLY)
+    def verify_claims(
+        text: Annotated[str, Field(max_length=MAX_TEXT_CHARS, description="the drafted answer")],
+    ) -> VerifyResult:
+        """Check every cited number of a drafted answer against the snapshots: VERIFIED,
+        MISMATCH, UNIT_ERROR, STALE_ANCHOR, UNKNOWN_ANCHOR, or UNCITED."""
+        return VerifyResult.model_validate(check_claims(text, settings()))
+
+    @server.tool(annotations=_READ_ONLY)
+    def data_status() -> DataStatus:
+        """Per dataset: state anchor, newest materialized partition, staleness, data origin."""
+        return read_data_status(settings())
+
+    @server.resource(
+        "silver://contract",
+        name="data-contract",
+        mime_type="text/markdown",
+        description="What the snapshots hold, the anchors and units, and how to cite them",
+    )
+    def contract() -> str:
+        return CONTRACT_DOCUMENT.read_text(encoding="utf-8")
+
+    @server.resource(
+        "silver://catalogue",
+        name="metric-catalogue",
+        mime_type="application/json",
+        description="The metric catalogue (the list_metrics tool's answer)",
+    )
+    def catalogue() -> str:
+        return json.dumps([m.model_dump() for m in metric_infos()], indent=2)
+
+    return server
+
+
+ASGIApp = Callable[
+    [dict[str, Any], Callable[[], Awaitable[Any]], Callable[..., Awaitable[Any]]], Awaitable[None]
+]
+
+
+class BearerToken:
+    """ASGI middleware: every HTTP request needs ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                body = b'{"error": "missing or wrong bearer token (Authorization: Bearer ...)"}'
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"www-authenticate", b"Bearer"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+class RefusedToServe(ValueError):
+    """The HTTP server would be reachable from other machines without a token."""
+
+
+def http_app(host: str, port: int, token: str | None) -> ASGIApp:
+    """The streamable-HTTP ASGI app at ``/mcp``, behind the bearer check when a token is set.
+
+    Raises :class:`RefusedToServe` for a non-loopback host without a token.
+    """
+    if not is_loopback(host) and not token:
+        raise RefusedToServe(
+            f"refusing to serve on {host}, which other machines can reach, without a token: "
+            f"set {TOKEN_VARIABLE} (clients then send Authorization: Bearer <token>)"
+        )
+    app = build_server(host=host, port=port).streamable_http_app()
+    return BearerToken(app, token) if token else app
+
+
+def serve_http(host: str, port: int) -> None:
+    """Serve streamable HTTP until interrupted."""
+    import uvicorn
+
+    app = http_app(host, port, os.environ.get(TOKEN_VARIABLE) or None)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def serve_stdio() -> None:
+    """Serve over stdin/stdout until the client closes them."""
+    build_server().run("stdio")

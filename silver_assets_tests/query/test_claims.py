@@ -1,0 +1,224 @@
+"""The claim checker against the materialized demo snapshots: verdict tables and an end-to-end
+draft built from a real payload."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from silver_assets import SilverQueryResource
+from silver_assets.lake import files
+from silver_assets.query.catalogue import CATALOGUE
+from silver_assets.query.claims import MAX_TEXT_CHARS, TextTooLong, verify_claims
+from silver_assets_tests.conftest import make_settings, settings_env
+
+CLI = str(Path(sys.executable).parent / "silver-assets")
+
+METRICS = ["PCR", "IV", "Skew", "Liquidity", "Options Pricing / Spread", "Price", "GPR Index"]
+
+
+@pytest.fixture(scope="module")
+def payload(materialized):
+    resource = SilverQueryResource(
+        snapshot_root=str(materialized.settings.snapshot_root),
+        state_path=str(materialized.settings.state_path),
+        audit_root=str(materialized.settings.audit_root),
+    )
+    return resource.query({"tickers": ["SPY"], "metrics": METRICS, "time_window": "past_week"})
+
+
+@pytest.fixture(scope="module")
+def earlier(materialized):
+    """A payload as of three sessions before the last: its anchors are stale now."""
+    day = files.options_dates(materialized.settings.lake_root)[-3]
+    resource = SilverQueryResource(
+        snapshot_root=str(materialized.settings.snapshot_root),
+        state_path=str(materialized.settings.state_path),
+        audit_root=str(materialized.settings.audit_root),
+    )
+    return resource.query({"tickers": ["SPY"], "metrics": METRICS}, as_of=day)
+
+
+def _check(materialized, text, context=None):
+    return verify_claims(text, materialized.settings, context)
+
+
+def _anchor(payload, key):
+    return payload["citation_contract"][key]["preferred_anchor"]
+
+
+def _verdicts(result):
+    return [(c["text"], c["verdict"]) for c in result["claims"]]
+
+
+# ------------------------------------------------------------------- verdict tables
+
+
+def test_true_claims_verify_in_every_written_form(materialized, payload) -> None:
+    v = payload["values"]
+    iv, spread = v["latest_atm_iv"], v["SPY_avg_spread_pct"]
+    rank_anchor, liq = _anchor(payload, "latest_atm_iv"), _anchor(payload, "SPY_avg_spread_pct")
+    text = (
+        f"ATM IV was {iv} [Silver: {rank_anchor}]. "
+        f"Written as a percentage it is {iv * 100:.2f}% [{rank_anchor}]. "
+        f"Rounded: {iv:.2f} [Silver: {rank_anchor}]. "
+        f"The average spread was {spread:.2f}% [Silver: {liq}] or {spread:.1f} [Silver: {liq}]. "
+        f"GPR stood at {v['gpr_percentile']} of its history [Silver: GPR_202604]. "
+        f"Volume was {v['SPY_daily_option_volume']:,} contracts [Silver: {liq}]."
+    )
+    result = _check(materialized, text)
+    assert {verdict for _, verdict in _verdicts(result)} == {"VERIFIED"}, result
+    assert len(result["claims"]) == 7 and result["all_verified"]
+
+
+def test_wrong_claims_are_mismatches_with_the_true_value(materialized, payload) -> None:
+    pcr = payload["values"]["pcr_volume"]
+    anchor = _anchor(payload, "pcr_volume")
+    result = _check(materialized, f"SPY's put/call volume ratio was {pcr + 0.2:.3f} [{anchor}].")
+    (claim,) = result["claims"]
+    assert claim["verdict"] == "MISMATCH"
+    assert (claim["key"], claim["true_value"], claim["anchor"]) == ("pcr_volume", pcr, anchor)
+
+
+@pytest.mark.parametrize(
+    ("key", "written"),
+    [
+        ("latest_atm_iv", lambda x: f"{x:.4f}%"),  # a fraction written as if in percent
+        ("latest_atm_iv", lambda x: f"{x * 100:.2f}"),  # percent without the sign
+        ("SPY_avg_spread_pct", lambda x: f"{x * 100:.2f}%"),  # points multiplied again
+        ("SPY_avg_spread_pct", lambda x: f"{x / 100:.6f}"),  # points as a fraction
+    ],
+)
+def test_unit_slips_are_unit_errors(materialized, payload, key, written) -> None:
+    value = payload["values"][key]
+    text = f"The value was {written(value)} [Silver: {_anchor(payload, key)}]."
+    (claim,) = _check(materialized, text)["claims"]
+    assert (claim["verdict"], claim["key"]) == ("UNIT_ERROR", key), claim
+
+
+def test_stale_and_unknown_anchors(materialized, payload, earlier) -> None:
+    old_pcr, old_anchor = earlier["values"]["pcr_volume"], _anchor(earlier, "pcr_volume")
+    assert old_anchor != _anchor(payload, "pcr_volume")
+    text = (
+        f"PCR was {old_pcr} [Silver: {old_anchor}]. "
+        f"PCR was 1.5 [Silver: PCR_AGG_NOPE_2026-04-30]. "
+        f"It was 12.5% [Silver: not_a_key_at_all]."
+    )
+    claims = _check(materialized, text)["claims"]
+    assert [c["verdict"] for c in claims] == ["STALE_ANCHOR", "UNKNOWN_ANCHOR", "UNKNOWN_ANCHOR"]
+    assert claims[0]["true_value"] == old_pcr
+
+
+def test_which_numbers_are_claims(tmp_path) -> None:
+    settings = make_settings(tmp_path)
+    text = (
+        "In 2026, on April 30 and 2026-04-30, 3 analysts saw 7 of 9 signals [1]. "
+        "Volume rose 12% while the ratio hit 1.25 and 450 contracts traded. "
+        "Gold was 2,350.5 [Gold: LBMA_2026-04-30]. Nothing to report 42.0 [Silver: n/a]. "
+        "Numbers in brackets [Silver: 99.9] are not claims; 30 April 2026 neither."
+    )
+    result = verify_claims(text, settings)
+    assert _verdicts(result) == [
+        ("12%", "UNCITED"),
+        ("1.25", "UNCITED"),
+        ("450", "UNCITED"),
+    ]
+    assert not result["all_verified"]
+
+
+def test_contract_symbol_and_value_key_anchors(materialized, payload) -> None:
+    iv = payload["values"]["latest_atm_iv"]
+    contract = next(a for a in payload["lineage_anchors"] if a.startswith("SPY2"))
+    text = (
+        f"The ATM contract's IV was {iv} [Silver: {contract}]. "
+        f"PCR {payload['values']['pcr_volume']} [SPY_pcr_volume]. "
+        f"PCR {payload['values']['pcr_volume']} [Silver: pcr_volume]."
+    )
+    bare = _check(materialized, text)
+    assert [c["verdict"] for c in bare["claims"]] == ["VERIFIED", "VERIFIED", "UNKNOWN_ANCHOR"]
+    with_context = _check(materialized, text, context=payload)
+    assert with_context["all_verified"], with_context
+
+
+def test_text_size_is_limited(tmp_path) -> None:
+    with pytest.raises(TextTooLong, match="at most"):
+        verify_claims("1.5 " * (MAX_TEXT_CHARS // 4 + 1), make_settings(tmp_path))
+
+
+# ------------------------------------------------------------------------------ end to end
+
+
+def _draft(payload) -> tuple[str, list[str]]:
+    """One cited sentence per numeric value of the payload; the sentences in order."""
+    sentences = []
+    for key, value in payload["values"].items():
+        if isinstance(value, str) and not value.endswith("%"):
+            continue  # labels and dates are not numeric claims
+        anchor = _anchor(payload, key)
+        sentences.append(f"The {key.replace('_', ' ')} was {value} [Silver: {anchor}].")
+    return sentences
+
+
+def test_a_draft_from_a_real_payload_verifies_and_planted_errors_are_caught(
+    materialized, payload
+) -> None:
+    sentences = _draft(payload)
+    clean = _check(materialized, " ".join(sentences))
+    assert clean["all_verified"] and clean["counts"] == {"VERIFIED": len(sentences)}
+
+    v = payload["values"]
+    planted = list(sentences)
+    index = {s.split(" was ")[0]: i for i, s in enumerate(sentences)}
+    wrong_pcr = round(v["pcr_volume"] + 0.1, 3)
+    planted[index["The pcr volume"]] = (
+        f"The pcr volume was {wrong_pcr} [Silver: {_anchor(payload, 'pcr_volume')}]."
+    )
+    planted[index["The latest atm iv"]] = (
+        f"The latest atm iv was {v['latest_atm_iv'] * 100:.2f} "
+        f"[Silver: {_anchor(payload, 'latest_atm_iv')}]."
+    )
+    planted.append(f"Traders also saw {v['SPY_liquid_contracts'] + 7} liquid contracts.")
+    result = _check(materialized, " ".join(planted))
+    caught = [(c["text"], c["verdict"]) for c in result["claims"] if c["verdict"] != "VERIFIED"]
+    assert caught == [
+        (str(wrong_pcr), "MISMATCH"),
+        (f"{v['latest_atm_iv'] * 100:.2f}", "UNIT_ERROR"),
+        (str(v["SPY_liquid_contracts"] + 7), "UNCITED"),
+    ]
+
+
+# ------------------------------------------------------------------------------------ CLI
+
+
+@pytest.mark.e2e
+def test_cli_verify_and_metrics(materialized, payload, tmp_path) -> None:
+    env = {**os.environ, **settings_env(materialized.settings), "DAGSTER_HOME": str(tmp_path)}
+    text = f"PCR was {payload['values']['pcr_volume']} [Silver: {_anchor(payload, 'pcr_volume')}]."
+    done = subprocess.run(
+        [CLI, "verify", "--text", "-"], env=env, input=text, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["counts"] == {"VERIFIED": 1}
+    binary = tmp_path / "draft.bin"
+    binary.write_bytes(b"\xff\xfe")
+    done = subprocess.run(
+        [CLI, "verify", "--text", str(binary)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 2 and done.stderr.startswith("error: ")
+    listed = subprocess.run([CLI, "metrics", "--json"], capture_output=True, text=True, env=env)
+    assert [m["name"] for m in json.loads(listed.stdout)] == [m.name for m in CATALOGUE]
+
+
+def test_sentences_run_over_wrapped_lines_and_end_at_list_items(tmp_path) -> None:
+    text = "The ratio was\n1.25 [Silver: n/a] today.\n- 1.5 uncited\n- and 2.5\n\nthen 3.5"
+    result = verify_claims(text, make_settings(tmp_path))
+    assert [(c["text"], c["sentence"]) for c in result["claims"]] == [
+        ("1.5", 1),
+        ("2.5", 2),
+        ("3.5", 3),
+    ]

@@ -1,0 +1,183 @@
+"""The MCP server through real SDK client sessions, over stdio and over HTTP on 127.0.0.1.
+
+Each tool's structured output is compared with the Python API on the same snapshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamablehttp_client
+
+from silver_assets import SilverQueryResource, list_metrics
+from silver_assets.query.claims import MAX_TEXT_CHARS, verify_claims
+from silver_assets.query.data_status import data_status
+from silver_assets.query.mcp_server import CONTRACT_DOCUMENT, MAX_BODY_BYTES, TOKEN_VARIABLE
+from silver_assets.settings import PROJECT_ROOT
+from silver_assets_tests.conftest import settings_env
+
+pytestmark = pytest.mark.e2e
+CLI = str(Path(sys.executable).parent / "silver-assets")
+TOOLS = {"query_metrics", "list_metrics", "verify_claims", "data_status"}
+REQUEST = {"tickers": ["SPY", "QQQ"], "metrics": ["PCR", "IV", "GPR Index"]}
+
+
+@pytest.fixture(scope="module")
+def env(materialized, tmp_path_factory):
+    return {
+        **os.environ,
+        **settings_env(materialized.settings),
+        "DAGSTER_HOME": str(tmp_path_factory.mktemp("mcp_home")),
+        TOKEN_VARIABLE: "",
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def http_server(env, *args):
+    port = _free_port()
+    process = subprocess.Popen(
+        [CLI, "mcp", "--http", "--port", str(port), *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read().decode()
+                assert time.monotonic() < deadline, "the MCP server did not start"
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def _exercise(session: ClientSession, draft: str) -> dict:
+    await session.initialize()
+    tools = (await session.list_tools()).tools
+    results = {"tools": {t.name: t for t in tools}}
+    calls = {
+        "query_metrics": {**REQUEST, "time_window": "past_week"},
+        "list_metrics": {},
+        "verify_claims": {"text": draft},
+        "data_status": {},
+    }
+    for name, arguments in calls.items():
+        result = await session.call_tool(name, arguments)
+        assert not result.isError, result.content
+        results[name] = result.structuredContent
+    invalid = await session.call_tool("query_metrics", {**REQUEST, "as_of": "9999-12-31"})
+    results["invalid"] = invalid
+    too_long = await session.call_tool("verify_claims", {"text": "1.5 " * MAX_TEXT_CHARS})
+    results["too_long"] = too_long
+    resources = {str(r.uri) for r in (await session.list_resources()).resources}
+    results["resources"] = resources
+    contract = await session.read_resource("silver://contract")
+    results["contract"] = contract.contents[0].text
+    return results
+
+
+def _draft(materialized) -> str:
+    resource = SilverQueryResource(
+        snapshot_root=str(materialized.settings.snapshot_root),
+        state_path=str(materialized.settings.state_path),
+        audit_root=str(materialized.settings.audit_root),
+    )
+    payload = resource.query({"tickers": ["SPY"], "metrics": ["PCR"]})
+    anchor = payload["citation_contract"]["pcr_volume"]["preferred_anchor"]
+    return f"PCR was {payload['values']['pcr_volume']} [Silver: {anchor}]. Another 1.5 is uncited."
+
+
+def _check_against_python_api(results, materialized, use_settings, draft) -> None:
+    assert set(results["tools"]) == TOOLS
+    for tool in results["tools"].values():
+        assert tool.inputSchema["type"] == "object" and tool.outputSchema, tool.name
+        assert tool.annotations.readOnlyHint
+    use_settings(materialized.settings)
+    expected = SilverQueryResource().query({**REQUEST, "time_window": "past_week"})
+    got = results["query_metrics"]
+    for payload in (expected, got):
+        payload.pop("latency_ms")
+    assert got == expected
+    assert results["list_metrics"] == {"result": list_metrics()}
+    assert results["verify_claims"] == verify_claims(draft, materialized.settings)
+    assert results["verify_claims"]["counts"] == {"VERIFIED": 1, "UNCITED": 1}
+    assert results["data_status"] == data_status(materialized.settings).model_dump(mode="json")
+    assert results["invalid"].isError
+    assert "outside the supported" in results["invalid"].content[0].text
+    assert results["too_long"].isError
+    assert results["resources"] == {"silver://contract", "silver://catalogue"}
+    assert results["contract"] == CONTRACT_DOCUMENT.read_text(encoding="utf-8")
+
+
+def test_stdio_session(materialized, env, use_settings) -> None:
+    draft = _draft(materialized)
+
+    async def run() -> dict:
+        parameters = StdioServerParameters(command=CLI, args=["mcp"], env=env, cwd=PROJECT_ROOT)
+        async with stdio_client(parameters) as (read, write), ClientSession(read, write) as s:
+            return await _exercise(s, draft)
+
+    _check_against_python_api(asyncio.run(run()), materialized, use_settings, draft)
+
+
+async def _http_session(url: str, draft: str, headers: dict | None = None) -> dict:
+    async with (
+        streamablehttp_client(url, headers=headers) as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+        return await _exercise(session, draft)
+
+
+def test_http_session_on_loopback(materialized, env, use_settings) -> None:
+    draft = _draft(materialized)
+    with http_server(env) as url:
+        results = asyncio.run(_http_session(url, draft))
+        oversized = requests.post(url, data=b"x" * (MAX_BODY_BYTES + 1), timeout=30)
+    _check_against_python_api(results, materialized, use_settings, draft)
+    assert oversized.status_code == 413
+
+
+def test_http_token_is_enforced(materialized, env) -> None:
+    draft = _draft(materialized)
+    with http_server({**env, TOKEN_VARIABLE: "s3cret"}) as url:
+        refused = requests.post(url, json={}, timeout=30)
+        wrong = requests.post(url, json={}, headers={"Authorization": "Bearer nope"}, timeout=30)
+        results = asyncio.run(_http_session(url, draft, {"Authorization": "Bearer s3cret"}))
+    assert (refused.status_code, wrong.status_code) == (401, 401)
+    assert "bearer token" in refused.json()["error"]
+    assert set(results["tools"]) == TOOLS
+
+
+def test_http_refuses_a_public_host_without_token(env) -> None:
+    done = subprocess.run(
+        [CLI, "mcp", "--http", "--host", "0.0.0.0", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "refusing to serve on 0.0.0.0" in done.stderr and TOKEN_VARIABLE in done.stderr
