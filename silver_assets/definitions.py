@@ -7,7 +7,7 @@ import dagster as dg
 from silver_assets.automation.jobs import DATASET_JOBS, OBSERVE_JOBS
 from silver_assets.automation.schedules import JOBS as CHECK_JOBS
 from silver_assets.automation.schedules import SCHEDULES
-from silver_assets.automation.sensors import SENSORS
+from silver_assets.automation.sensors import build_sensors
 from silver_assets.checks.assets import CONTRACT_CHECKS
 from silver_assets.metrics.assets import METRIC_ASSETS
 from silver_assets.query.assets import (
@@ -35,7 +35,7 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
         asset_checks=CONTRACT_CHECKS,
         jobs=[*DATASET_JOBS.values(), *OBSERVE_JOBS.values(), *CHECK_JOBS, standing_answers_job],
         schedules=SCHEDULES,
-        sensors=[*SENSORS, standing_answers_sensor],
+        sensors=[*build_sensors(settings), standing_answers_sensor],
         resources={**default_resources(settings), "silver_query": query},
     )
 
