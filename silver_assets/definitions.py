@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
+from silver_assets.automation.freshness_policies import metric_assets_with_freshness
 from silver_assets.automation.jobs import DATASET_JOBS, OBSERVE_JOBS
 from silver_assets.automation.schedules import JOBS as CHECK_JOBS
 from silver_assets.automation.schedules import SCHEDULES
 from silver_assets.automation.sensors import build_sensors
 from silver_assets.checks.assets import CONTRACT_CHECKS
-from silver_assets.metrics.assets import METRIC_ASSETS
 from silver_assets.query.assets import (
     standing_answers,
     standing_answers_job,
@@ -31,7 +31,7 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
         max_tickers=settings.max_tickers,
     )
     return dg.Definitions(
-        assets=[*SOURCES.values(), *METRIC_ASSETS, standing_answers],
+        assets=[*SOURCES.values(), *metric_assets_with_freshness(), standing_answers],
         asset_checks=CONTRACT_CHECKS,
         jobs=[*DATASET_JOBS.values(), *OBSERVE_JOBS.values(), *CHECK_JOBS, standing_answers_job],
         schedules=SCHEDULES,
