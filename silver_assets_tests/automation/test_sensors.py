@@ -288,3 +288,19 @@ def test_sensor_intervals_come_from_the_settings_not_the_import(tmp_path):
     intervals = {s.name: s.minimum_interval_seconds for s in defs.sensors}
     assert intervals["silver_freshness_sensor"] == intervals["silver_alert_sensor"] == 7
     assert intervals["silver_run_failure_sensor"] == 7
+
+
+def test_a_cursor_from_before_the_bounded_form_is_taken_over(lake):
+    settings, instance, defs, days = lake
+    for dataset in ("options", "macro"):
+        assert run_dataset(defs, instance, dataset, [days[4]]).success
+    current = json.loads(_evaluate(settings, instance).cursor)
+    # The old cursor held every date's version in full.
+    old = {
+        **current,
+        **{d: freshness.current_versions(d, settings) for d in ("options", "macro", "gpr")},
+    }
+    assert len(old["gpr"]) > freshness.RECENT_DATES  # GPR months go back to 2020
+    result = _evaluate(settings, instance, json.dumps(old))
+    assert result.run_requests == [] and result.asset_events == []
+    assert json.loads(result.cursor) == current
