@@ -114,17 +114,15 @@ def _requests_for_pending(
                 notes.append(f"{base} failed; it runs again when its files change")
             del pending[base]
             continue
+        tags = {
+            **range_tags(target["first"], target["last"]),
+            REFRESH_TAG: base,
+            "silver/trigger": "freshness_sensor",
+        }
+        if "checked_version" in target:  # absent from refreshes planned by an older version
+            tags[CHECKED_VERSION_TAG] = target["checked_version"]
         requests.append(
-            dg.RunRequest(
-                run_key=base,
-                job_name=DATASET_JOBS[target["dataset"]].name,
-                tags={
-                    **range_tags(target["first"], target["last"]),
-                    REFRESH_TAG: base,
-                    CHECKED_VERSION_TAG: target["checked_version"],
-                    "silver/trigger": "freshness_sensor",
-                },
-            )
+            dg.RunRequest(run_key=base, job_name=DATASET_JOBS[target["dataset"]].name, tags=tags)
         )
     return requests
 
