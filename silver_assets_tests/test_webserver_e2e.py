@@ -194,7 +194,7 @@ def test_daemon_turns_a_new_anchor_into_a_queryable_snapshot(dagster_dev):
         port,
         '{ sensorOrError(sensorSelector: {repositoryName: "__repository__", '
         'repositoryLocationName: "silver_assets", sensorName: "silver_freshness_sensor"}) '
-        "{ ... on Sensor { sensorState { status ticks(limit: 20) { status timestamp endTimestamp "
+        "{ ... on Sensor { sensorState { status ticks(limit: 200) { status timestamp endTimestamp "
         "runIds } } } } }",
     )["sensorOrError"]["sensorState"]
     assert sensor["status"] == "RUNNING"

@@ -134,15 +134,15 @@ def fold_check_outcomes(
     incident of the check whose partitions it covers, with one ``resolved`` alert each.
     """
     open_ = {key: {**value, "run_ids": list(value["run_ids"])} for key, value in incidents.items()}
-    events: list[tuple[str, dict[str, Any]]] = []
+    # (the incident, the passing outcome that closed it or None for a new failure), in order
+    events: list[tuple[dict[str, Any], CheckOutcome | None]] = []
     for outcome in outcomes:
         if outcome.passed:
             for key, incident in list(open_.items()):
                 if incident["check"] == outcome.check and covers(
                     outcome.partition, incident["partition"]
                 ):
-                    events.append(("resolved", {**incident, "closed_by": outcome}))
-                    del open_[key]
+                    events.append((open_.pop(key), outcome))
             continue
         key = f"{outcome.check} {outcome.partition}"
         incident = open_.get(key)
@@ -166,15 +166,14 @@ def fold_check_outcomes(
             "run_ids": [outcome.run_id],
         }
         open_[key] = incident
-        events.append(("check_failed", incident))
+        events.append((incident, None))
     alerts = []
-    for kind, incident in events:
-        if kind == "check_failed":
-            alerts.append(_incident_alert(kind, incident, incident["message"], base_url))
+    for incident, closed_by in events:
+        if closed_by is None:
+            alerts.append(_incident_alert("check_failed", incident, incident["message"], base_url))
             continue
-        closed_by: CheckOutcome = incident.pop("closed_by")
         message = f"{incident['check']} passes again for {incident['partition']}"
-        alert = _incident_alert(kind, incident, message, base_url)
+        alert = _incident_alert("resolved", incident, message, base_url)
         alerts.append(
             dataclasses.replace(alert, status=closed_by.status, data_version=closed_by.data_version)
         )
