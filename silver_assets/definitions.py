@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
+from silver_assets.automation.freshness_policies import SNAPSHOT_FRESHNESS
 from silver_assets.automation.jobs import DATASET_JOBS, OBSERVE_JOBS
 from silver_assets.automation.schedules import JOBS as CHECK_JOBS
 from silver_assets.automation.schedules import SCHEDULES
-from silver_assets.automation.sensors import SENSORS
+from silver_assets.automation.sensors import build_sensors
 from silver_assets.checks.assets import CONTRACT_CHECKS
 from silver_assets.metrics.assets import METRIC_ASSETS, METRIC_ASSETS_BY_DATASET
 from silver_assets.metrics.code_versions import code_version
@@ -31,10 +32,11 @@ _DATASET_OF = {
 
 
 def catalog_entry(spec: dg.AssetSpec) -> dg.AssetSpec:
-    """Kinds, owners, the dataset tag and the code version every computed asset carries."""
+    """Kinds, owners, tags, code version and freshness policy of every computed asset."""
     name = spec.key.to_user_string()
     if name in _DATASET_OF:
         kinds, tags = {"duckdb", "parquet"}, {DATASET_TAG: _DATASET_OF[name]}
+        spec = dg.apply_freshness_policy(spec, SNAPSHOT_FRESHNESS[_DATASET_OF[name]])
     else:  # the standing answers: one JSON file
         kinds, tags = {"json"}, {}
     version = code_version(name)
@@ -59,7 +61,7 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
         asset_checks=CONTRACT_CHECKS,
         jobs=[*DATASET_JOBS.values(), *OBSERVE_JOBS.values(), *CHECK_JOBS, standing_answers_job],
         schedules=SCHEDULES,
-        sensors=[*SENSORS, standing_answers_sensor],
+        sensors=[*build_sensors(settings), standing_answers_sensor],
         resources={**default_resources(settings), "silver_query": query},
     )
 

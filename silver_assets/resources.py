@@ -31,6 +31,7 @@ class SilverLakeResource(dg.ConfigurableResource):
     alert_webhook_url: str | None = None
     stale_after_minutes: int = 120
     sensor_interval_seconds: int = 30
+    ui_base_url: str = "http://127.0.0.1:3000"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SilverLakeResource:

@@ -50,6 +50,7 @@ class Settings:
     alert_webhook_url: str | None = None
     stale_after_minutes: int = 120
     sensor_interval_seconds: int = 30
+    ui_base_url: str = "http://127.0.0.1:3000"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,6 +67,7 @@ class Settings:
             alert_webhook_url=os.environ.get("SILVER_ALERT_WEBHOOK_URL") or None,
             stale_after_minutes=_int("SILVER_STALE_AFTER_MINUTES", 120),
             sensor_interval_seconds=_int("SILVER_SENSOR_INTERVAL_SECONDS", 30),
+            ui_base_url=os.environ.get("SILVER_UI_BASE_URL") or "http://127.0.0.1:3000",
         )
 
     @property

@@ -8,6 +8,7 @@ everything is shut down.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +26,7 @@ import pytest
 
 from silver_assets.lake.generator import generate_lake
 from silver_assets.query.answer import answer_query
-from silver_assets.settings import PROJECT_ROOT
+from silver_assets.settings import PROJECT_ROOT, Settings
 from silver_assets_tests.conftest import build_lake, settings_env
 
 pytestmark = pytest.mark.e2e
@@ -66,18 +68,15 @@ def _wait(predicate, seconds: float, what: str, process: subprocess.Popen):
     raise AssertionError(f"timed out after {seconds}s waiting for {what}")
 
 
-@pytest.fixture
-def dagster_dev(tmp_path):
-    settings = build_lake(tmp_path, days=4)
+@contextlib.contextmanager
+def running_dagster_dev(
+    tmp_path: Path, settings: Settings, env: dict[str, str]
+) -> Iterator[tuple[int, subprocess.Popen]]:
+    """Materialize the lake with the CLI, then run ``dagster dev`` until the block exits."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    env = {
-        **os.environ,
-        **settings_env(settings),
-        "DAGSTER_HOME": str(home),
-        "SILVER_SENSOR_INTERVAL_SECONDS": "5",
-    }
+    env = {**os.environ, **settings_env(settings), "DAGSTER_HOME": str(home), **env}
     done = subprocess.run(
         [str(BIN / "silver-assets"), "materialize", "--all"],
         env=env,
@@ -104,7 +103,7 @@ def dagster_dev(tmp_path):
             "the webserver",
             process,
         )
-        yield settings, port, process
+        yield port, process
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:
@@ -114,6 +113,16 @@ def dagster_dev(tmp_path):
             process.wait(timeout=30)
         log.close()
     assert process.returncode is not None
+
+
+@pytest.fixture
+def dagster_dev(tmp_path):
+    settings = build_lake(tmp_path, days=4)
+    with running_dagster_dev(tmp_path, settings, {"SILVER_SENSOR_INTERVAL_SECONDS": "5"}) as (
+        port,
+        process,
+    ):
+        yield settings, port, process
 
 
 def test_daemon_turns_a_new_anchor_into_a_queryable_snapshot(dagster_dev):
@@ -185,7 +194,7 @@ def test_daemon_turns_a_new_anchor_into_a_queryable_snapshot(dagster_dev):
         port,
         '{ sensorOrError(sensorSelector: {repositoryName: "__repository__", '
         'repositoryLocationName: "silver_assets", sensorName: "silver_freshness_sensor"}) '
-        "{ ... on Sensor { sensorState { status ticks(limit: 20) { status timestamp endTimestamp "
+        "{ ... on Sensor { sensorState { status ticks(limit: 200) { status timestamp endTimestamp "
         "runIds } } } } }",
     )["sensorOrError"]["sensorState"]
     assert sensor["status"] == "RUNNING"

@@ -6,13 +6,21 @@ when it is the state's anchor (or a lake date the state skipped on the way to it
 snapshot yet, or when a file it reads has changed since the last evaluation. A rewritten day
 makes stale the anchors from that day to the end of its reach: the IV-rank lookback for options,
 a week of retrievals for macro, the month itself for GPR.
+
+The versions last seen are kept in the sensor's cursor in a bounded form (:func:`compact_versions`):
+exact versions for the most recent ``RECENT_DATES`` dates, where new days and rewrites happen, and
+one digest of all older ones. When that digest moves, an old day was rewritten, and the days that
+changed are found by comparing the lake with the versions Dagster recorded for the source.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from silver_assets.anchors import resolve_anchor
 from silver_assets.partitions import missing_lookback, no_lake_data
@@ -26,6 +34,10 @@ COMPLETION_ASSET = {
     "gpr": "geopolitical_analysis",
 }
 MACRO_REACH_DAYS = 7
+RECENT_DATES = 31
+
+# The version Dagster recorded for each given partition of a dataset's source (None: none yet).
+RecordedVersions = Callable[[Iterable[str]], Mapping[str, str | None]]
 
 
 class StateUnavailable(ValueError):
@@ -54,14 +66,73 @@ def affected_days(dataset: str, settings: Settings) -> int:
     return MACRO_REACH_DAYS if dataset == "macro" else 0
 
 
+def digest(versions: Mapping[str, str]) -> str:
+    """A short digest of ``{date: version}``, stable across processes."""
+    return hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def range_version(versions: Mapping[str, str], first: str, last: str) -> str:
+    """The data version of the partitions from ``first`` to ``last``: what a run of them reads."""
+    return digest({day: v for day, v in versions.items() if first <= day <= last})
+
+
+def refresh_version(
+    dataset: str, settings: Settings, versions: Mapping[str, str], first: str, last: str
+) -> str:
+    """The data version of what a refresh of ``first..last`` reads: its days and their reach."""
+    reads_from = date.fromisoformat(first) - timedelta(days=affected_days(dataset, settings))
+    return range_version(versions, reads_from.isoformat(), last)
+
+
+def compact_versions(versions: Mapping[str, str]) -> dict[str, Any]:
+    """Versions as the cursor keeps them: the recent dates exactly, the older ones as a digest."""
+    dates = sorted(versions)
+    recent, older = dates[-RECENT_DATES:], dates[:-RECENT_DATES]
+    entry: dict[str, Any] = {"recent": {day: versions[day] for day in recent}}
+    if older:
+        entry["older"] = {
+            "through": older[-1],
+            "count": len(older),
+            "digest": digest({day: versions[day] for day in older}),
+        }
+    return entry
+
+
+def changed_dates(
+    now: Mapping[str, str],
+    previous: Mapping[str, Any],
+    registered: Iterable[str],
+    recorded: RecordedVersions,
+) -> set[str]:
+    """Dates whose version differs from ``previous`` (a :func:`compact_versions` entry).
+
+    Recent dates compare exactly. Older ones are compared only when their digest moved, and then
+    each registered partition against the version Dagster recorded for it: a partition with no
+    recorded version counts as changed, so a rewrite is never missed.
+    """
+    recent, older = previous["recent"], previous.get("older")
+    through = older["through"] if older else ""
+    changed = {d for d in now.keys() | recent.keys() if d > through and now.get(d) != recent.get(d)}
+    if older:
+        now_older = {day: v for day, v in now.items() if day <= through}
+        if digest(now_older) != older["digest"]:
+            candidates = [key for key in registered if key <= through]
+            changed |= {d for d, v in recorded(candidates).items() if v != now_older.get(d)}
+    return changed
+
+
 def plan_refresh(
     dataset: str,
     settings: Settings,
     registered: Sequence[str],
     materialized: set[str],
-    previous: Mapping[str, str] | None,
+    previous: Mapping[str, Any] | None,
+    recorded: RecordedVersions,
 ) -> RefreshPlan:
-    """Plan one dataset's refresh. ``previous`` is None on the first evaluation (a baseline)."""
+    """Plan one dataset's refresh against the cursor's ``previous`` versions.
+
+    ``previous`` is None on the first evaluation (a baseline).
+    """
     anchor = resolve_anchor(dataset, settings.state_path)
     if anchor.is_fallback:
         raise StateUnavailable(f"{dataset}: {anchor.fallback_reason}")
@@ -72,7 +143,7 @@ def plan_refresh(
         raise StateUnavailable(no_lake_data(dataset, f"the state says {anchor_key}", lake))
     changed = set()
     if previous is not None:
-        changed = {d for d in now.keys() | previous.keys() if now.get(d) != previous.get(d)}
+        changed = changed_dates(now, previous, registered, recorded)
     known = set(registered)
     # Option days in the anchor's lookback that were never scanned (skipped by the state, or
     # arrived late) come along, so the IV-rank series has no holes the lake does not have.

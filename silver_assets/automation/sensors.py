@@ -1,29 +1,54 @@
 """Sensors: keep snapshots fresh from the state file and the lake, and raise alerts.
 
+Built by :func:`build_sensors` from the settings the definitions are built with (their tick
+interval is a setting, read nowhere else):
+
 * ``silver_freshness_sensor`` registers new anchor partitions, records the changed data versions
   as source observations, and requests runs for exactly the stale partitions (contiguous ones
-  share a single-run backfill). Its cursor holds the versions it last saw, so a daemon restart
-  neither misses a change nor repeats work.
+  share a single-run backfill). Each refresh is requested once, keyed by the data version of what
+  it reads: Dagster retries its transient failures (see ``jobs``), and a refresh whose contract
+  failed comes back only when those files change. Its cursor holds the versions it last saw, in a
+  bounded form, so a daemon restart neither misses a change nor repeats work.
 * ``silver_alert_sensor`` polls contract-check evaluations (Dagster fires no sensor for a
-  non-blocking check failure by itself) and stale snapshots, and raises alerts.
-* ``silver_run_failure_sensor`` raises an alert for every failed run.
+  non-blocking check failure by itself) and stale snapshots, and raises one alert per incident.
+* ``silver_run_failure_sensor`` raises an alert for a failed run that is neither retried nor
+  caused by a failed contract check (that check's alert covers it).
 """
 
-import hashlib
 import json
 import time
+from collections.abc import Iterable
+from typing import Any
 
 import dagster as dg
 
 from silver_assets.anchors import resolve_anchor
-from silver_assets.automation.alerts import Alert, raise_alert
-from silver_assets.automation.freshness import COMPLETION_ASSET, plan_refresh
+from silver_assets.automation.alerts import (
+    Alert,
+    CheckOutcome,
+    covers,
+    failed_rule,
+    fold_check_outcomes,
+    raise_alert,
+    run_failure_alert,
+    ui_url,
+)
+from silver_assets.automation.freshness import (
+    COMPLETION_ASSET,
+    RecordedVersions,
+    compact_versions,
+    current_versions,
+    plan_refresh,
+    range_version,
+    refresh_version,
+)
 from silver_assets.automation.jobs import DATASET_JOBS, DATASET_SOURCES
 from silver_assets.partitions import (
     PARTITION_TAG,
     PARTITIONS_BY_DATASET,
     RANGE_END_TAG,
     RANGE_START_TAG,
+    anchor_keys,
     contiguous_groups,
     range_tags,
 )
@@ -31,49 +56,73 @@ from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import Settings
 
 DATA_VERSION_TAG = "dagster/data_version"
-SENSOR_INTERVAL = Settings.from_env().sensor_interval_seconds
+WILL_RETRY_TAG = "dagster/will_retry"
+# The data version of the partitions a refresh run checks (what its contract check reads).
+CHECKED_VERSION_TAG = "silver/data_version"
+REFRESH_TAG = "silver/refresh"
 CONTRACT_CHECKS = {
     dataset: dg.AssetCheckKey(dg.AssetKey(source), f"{dataset}_contract")
     for dataset, source in DATASET_SOURCES.items()
 }
 
 
-REFRESH_TAG = "silver/refresh"
-MAX_ATTEMPTS = 3
+def _recorded_versions(instance: dg.DagsterInstance, dataset: str) -> RecordedVersions:
+    """The data versions Dagster recorded for partitions of the dataset's source."""
+    key = dg.AssetKey(DATASET_SOURCES[dataset])
+
+    def recorded(partitions: Iterable[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        for partition in partitions:
+            record = instance.get_latest_data_version_record(
+                key, is_source=True, partition_key=partition
+            )
+            observation = record.asset_observation if record else None
+            found[partition] = observation.tags.get(DATA_VERSION_TAG) if observation else None
+        return found
+
+    return recorded
+
+
+def _previous_versions(raw: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The cursor's versions of a dataset; a cursor from before the bounded form is converted."""
+    if raw is None or "recent" in raw:
+        return raw
+    return compact_versions(raw)
+
+
+def _refresh_key(
+    dataset: str, settings: Settings, versions: dict[str, str], first: str, last: str
+) -> str:
+    """A refresh's identity: its anchors and the data version of what it reads."""
+    return f"{dataset}:{first}:{last}:{refresh_version(dataset, settings, versions, first, last)}"
 
 
 def _requests_for_pending(
     instance: dg.DagsterInstance, pending: dict[str, dict[str, str]], notes: list[str]
 ) -> list[dg.RunRequest]:
-    """A run request for every pending refresh not yet done; a failed one is tried again.
+    """A run request for every pending refresh that has no run yet.
 
-    The run key carries the attempt number: Dagster drops a request whose key already ran, so
-    an in-flight refresh is not duplicated, and a failed one gets a new key. A refresh leaves
-    ``pending`` once a run of it succeeded, or stays there after ``MAX_ATTEMPTS`` failures.
+    A refresh leaves ``pending`` once a run of it exists, whatever its outcome. Its key carries
+    the data version of what it reads, so the same files are never refreshed twice: a run that
+    failed its contract is requested again only once a file changes, as a new refresh.
     """
     requests = []
     for base, target in sorted(pending.items()):
-        runs = instance.get_runs(filters=dg.RunsFilter(tags={REFRESH_TAG: base}))
-        if any(run.status == dg.DagsterRunStatus.SUCCESS for run in runs):
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={REFRESH_TAG: base}), limit=1)
+        if runs:
+            if runs[0].status == dg.DagsterRunStatus.FAILURE:
+                notes.append(f"{base} failed; it runs again when its files change")
             del pending[base]
             continue
-        failed = sum(
-            run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
-            for run in runs
-        )
-        if failed >= MAX_ATTEMPTS:
-            notes.append(f"gave up on {base} after {failed} failed runs")
-            continue
+        tags = {
+            **range_tags(target["first"], target["last"]),
+            REFRESH_TAG: base,
+            "silver/trigger": "freshness_sensor",
+        }
+        if "checked_version" in target:  # absent from refreshes planned by an older version
+            tags[CHECKED_VERSION_TAG] = target["checked_version"]
         requests.append(
-            dg.RunRequest(
-                run_key=f"{base}:{failed}",
-                job_name=DATASET_JOBS[target["dataset"]].name,
-                tags={
-                    **range_tags(target["first"], target["last"]),
-                    REFRESH_TAG: base,
-                    "silver/trigger": "freshness_sensor",
-                },
-            )
+            dg.RunRequest(run_key=base, job_name=DATASET_JOBS[target["dataset"]].name, tags=tags)
         )
     return requests
 
@@ -91,7 +140,14 @@ def evaluate_freshness(
         done_dir = store_root / COMPLETION_ASSET[dataset]
         materialized = {p.stem for p in done_dir.glob("*.parquet")} if done_dir.is_dir() else set()
         try:
-            plan = plan_refresh(dataset, settings, registered, materialized, state.get(dataset))
+            plan = plan_refresh(
+                dataset,
+                settings,
+                registered,
+                materialized,
+                _previous_versions(state.get(dataset)),
+                _recorded_versions(instance, dataset),
+            )
         except ValueError as exc:  # an unusable state file or lake file skips this dataset only
             notes.append(f"skipped {dataset}: {exc}")
             continue
@@ -108,19 +164,28 @@ def evaluate_freshness(
             if day in known and day in plan.versions
         ]
         order = [*registered, *plan.new_keys]
-        # Stable across processes (unlike hash()), so a restarted daemon dedupes the same run.
-        fingerprint = hashlib.sha256(
-            json.dumps(plan.versions, sort_keys=True).encode()
-        ).hexdigest()[:12]
         for first, last in contiguous_groups(order, plan.stale_keys):
+            ours = {k: old for k, old in pending.items() if old["dataset"] == dataset}
+            # An unlaunched refresh of the same files that covers these anchors will do.
+            if any(
+                old["first"] <= first
+                and last <= old["last"]
+                and key == _refresh_key(dataset, settings, plan.versions, old["first"], old["last"])
+                for key, old in ours.items()
+            ):
+                continue
             # A newer refresh of the same anchors supersedes an older, unfinished one.
-            for key, old in list(pending.items()):
-                inside = first <= old["first"] and old["last"] <= last
-                if old["dataset"] == dataset and inside:
+            for key, old in ours.items():
+                if first <= old["first"] and old["last"] <= last:
                     del pending[key]
-            base = f"{dataset}:{first}:{last}:{fingerprint}"
-            pending[base] = {"dataset": dataset, "first": first, "last": last}
-        state[dataset] = plan.versions
+            base = _refresh_key(dataset, settings, plan.versions, first, last)
+            pending[base] = {
+                "dataset": dataset,
+                "first": first,
+                "last": last,
+                "checked_version": range_version(plan.versions, first, last),
+            }
+        state[dataset] = compact_versions(plan.versions)
         if plan.stale_keys:
             notes.append(f"{dataset}: stale {', '.join(plan.stale_keys)}")
     requests = _requests_for_pending(instance, pending, notes)
@@ -133,58 +198,11 @@ def evaluate_freshness(
     )
 
 
-@dg.sensor(
-    name="silver_freshness_sensor",
-    jobs=list(DATASET_JOBS.values()),
-    minimum_interval_seconds=SENSOR_INTERVAL,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="New anchors and rewritten files in the lake become fresh snapshots.",
-)
-def silver_freshness_sensor(context: dg.SensorEvaluationContext, silver: SilverLakeResource):
-    return evaluate_freshness(context.instance, silver.settings, context.cursor)
-
-
 # ------------------------------------------------------------------------------------ alerts
 
 
 RESOLVED = frozenset({"SUCCEEDED", "FAILED"})
-SEEN_PER_CHECK = 200
-
-
-def _check_alerts(instance: dg.DagsterInstance, seen: dict[str, list[int]]) -> list[Alert]:
-    """Alerts for failed check evaluations not alerted before.
-
-    An execution record is created when its run starts (planned) and resolved in place later,
-    with the same id, so only resolved records are read and the cursor keeps their ids.
-    """
-    alerts = []
-    for dataset, key in CONTRACT_CHECKS.items():
-        done = set(seen.get(dataset, []))
-        history = instance.event_log_storage.get_asset_check_execution_history(key, limit=50)
-        for record in reversed(history):
-            if record.status.value not in RESOLVED or record.id in done:
-                continue
-            done.add(record.id)
-            event = record.event
-            evaluation = event.dagster_event.event_specific_data if event else None
-            if not isinstance(evaluation, dg.AssetCheckEvaluation) or evaluation.passed:
-                continue
-            status = evaluation.metadata.get("status")
-            run = instance.get_run_by_id(record.run_id)
-            alerts.append(
-                Alert(
-                    kind="check_failed",
-                    message=evaluation.description or f"{key.name} failed",
-                    ui_path=f"/assets/{key.asset_key.to_user_string()}?view=checks",
-                    asset=key.asset_key.to_user_string(),
-                    partition=_partition_label(run.tags) if run is not None else None,
-                    check=key.name,
-                    status=status.value if status is not None else None,
-                    run_id=record.run_id,
-                )
-            )
-        seen[dataset] = sorted(done)[-SEEN_PER_CHECK:]
-    return alerts
+HISTORY_LIMIT = 50
 
 
 def _partition_label(tags: dict[str, str]) -> str | None:
@@ -195,92 +213,205 @@ def _partition_label(tags: dict[str, str]) -> str | None:
     return None
 
 
+def _check_outcome(
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    dataset: str,
+    record: Any,
+    evaluation: dg.AssetCheckEvaluation,
+) -> CheckOutcome:
+    """An evaluation in alert terms: its partition and the data version it checked.
+
+    A run of the checks alone covers the state's anchor; a run the freshness sensor did not
+    request carries no version, so it is read from the lake.
+    """
+    run = instance.get_run_by_id(record.run_id)
+    tags = run.tags if run is not None else {}
+    partition = _partition_label(tags) or anchor_keys(dataset, settings)[-1]
+    first, _, last = partition.partition("..")
+    version = tags.get(CHECKED_VERSION_TAG) or range_version(
+        current_versions(dataset, settings), first, last or first
+    )
+    metadata = {key: value.value for key, value in evaluation.metadata.items()}
+    status = str(metadata.get("status", "PASSED" if evaluation.passed else "FAILED"))
+    rule, files = failed_rule(status, metadata) if not evaluation.passed else (None, ())
+    return CheckOutcome(
+        check=evaluation.check_name,
+        asset=evaluation.asset_key.to_user_string(),
+        partition=partition,
+        data_version=version,
+        passed=evaluation.passed,
+        status=status,
+        message=evaluation.description or f"{evaluation.check_name} failed",
+        run_id=record.run_id,
+        rule=rule,
+        files=files,
+    )
+
+
+def _check_outcomes(
+    instance: dg.DagsterInstance, settings: Settings, seen: dict[str, list[int]]
+) -> list[CheckOutcome]:
+    """Contract-check evaluations not read before, oldest first.
+
+    An execution record is created when its run starts (planned) and resolved in place later,
+    with the same id, so only resolved records are read and the cursor keeps their ids (only
+    those still inside the window read, so it stays small).
+    """
+    outcomes: list[tuple[int, CheckOutcome]] = []
+    for dataset, key in CONTRACT_CHECKS.items():
+        done = set(seen.get(dataset, []))
+        history = instance.event_log_storage.get_asset_check_execution_history(
+            key, limit=HISTORY_LIMIT
+        )
+        for record in reversed(history):
+            if record.status.value not in RESOLVED or record.id in done:
+                continue
+            done.add(record.id)
+            event = record.event
+            evaluation = event.dagster_event.event_specific_data if event else None
+            if isinstance(evaluation, dg.AssetCheckEvaluation):
+                outcome = _check_outcome(instance, settings, dataset, record, evaluation)
+                outcomes.append((record.id, outcome))
+        window = {record.id for record in history}
+        seen[dataset] = sorted(done & window)
+    return [outcome for _, outcome in sorted(outcomes, key=lambda pair: pair[0])]
+
+
 def _stale_alerts(
-    settings: Settings, first_seen: dict[str, float], alerted: set[str]
+    settings: Settings,
+    first_seen: dict[str, float],
+    alerted: set[str],
+    incidents: dict[str, dict[str, Any]],
 ) -> list[Alert]:
     """The state's anchor has waited longer than the allowed age for its snapshot.
 
     The wait starts when this sensor first saw the anchor (kept in its cursor), not at the state
-    file's modification time, which other jobs' keys also touch. One alert per anchor.
+    file's modification time, which other jobs' keys also touch. One alert per anchor, and none
+    while a failed contract check already explains the wait. Markers of anchors the state has
+    moved past are dropped, so the cursor stays small.
     """
-    alerts, now = [], time.time()
+    alerts, now, current = [], time.time(), set()
     for dataset, family in COMPLETION_ASSET.items():
         anchor = resolve_anchor(dataset, settings.state_path)
         if anchor.is_fallback:
             continue
-        marker = f"{family}:{anchor.date.isoformat()}"
-        if (settings.snapshot_root / family / f"{anchor.date.isoformat()}.parquet").exists():
+        key = anchor_keys(dataset, settings, anchor=anchor.date)[-1]
+        marker = f"{family}:{key}"
+        current.add(marker)
+        if (settings.snapshot_root / family / f"{key}.parquet").exists():
             first_seen.pop(marker, None)
             continue
         waited_min = (now - first_seen.setdefault(marker, now)) / 60
-        if marker in alerted or waited_min < settings.stale_after_minutes:
+        explained = any(
+            incident["check"] == CONTRACT_CHECKS[dataset].name
+            and covers(incident["partition"], key)
+            for incident in incidents.values()
+        )
+        if marker in alerted or explained or waited_min < settings.stale_after_minutes:
             continue
         alerted.add(marker)
         alerts.append(
             Alert(
                 kind="stale_snapshot",
-                message=f"{family} has no snapshot for anchor {anchor.date} after "
-                f"{waited_min:.0f} min",
-                ui_path=f"/assets/{family}?view=partitions",
+                message=f"{family} has no snapshot for anchor {key} after {waited_min:.0f} min",
+                ui_url=ui_url(settings.ui_base_url, f"/assets/{family}?view=partitions"),
                 asset=family,
-                partition=anchor.date.isoformat(),
+                partition=key,
                 status="STALE",
             )
         )
+    for marker in set(first_seen) - current:
+        del first_seen[marker]
+    alerted &= current
     return alerts
 
 
 def evaluate_alerts(
     instance: dg.DagsterInstance, settings: Settings, cursor: str | None
 ) -> dg.SensorResult:
+    """The alert sensor's work, callable from tests with any instance and settings."""
     state = json.loads(cursor) if cursor else {}
     seen_checks = state.get("checks", {})
     first_seen = state.get("first_seen", {})
     alerted = set(state.get("alerted", []))
-    alerts = _check_alerts(instance, seen_checks) + _stale_alerts(settings, first_seen, alerted)
+    outcomes = _check_outcomes(instance, settings, seen_checks)
+    alerts, incidents = fold_check_outcomes(
+        state.get("incidents", {}), outcomes, settings.ui_base_url
+    )
+    alerts += _stale_alerts(settings, first_seen, alerted, incidents)
     for alert in alerts:
         raise_alert(alert, settings.alerts_log, settings.alert_webhook_url)
     cursor = json.dumps(
-        {"checks": seen_checks, "first_seen": first_seen, "alerted": sorted(alerted)},
+        {
+            "checks": seen_checks,
+            "incidents": incidents,
+            "first_seen": first_seen,
+            "alerted": sorted(alerted),
+        },
         sort_keys=True,
     )
     return dg.SensorResult(
         cursor=cursor,
-        skip_reason=None if alerts else "no failed checks and no stale snapshots",
+        skip_reason=None if alerts else "no new check incident and no stale snapshot",
     )
 
 
-@dg.sensor(
-    name="silver_alert_sensor",
-    minimum_interval_seconds=SENSOR_INTERVAL,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Alerts on failed contract checks (blocking or not) and stale snapshots.",
-)
-def silver_alert_sensor(context: dg.SensorEvaluationContext, silver: SilverLakeResource):
-    return evaluate_alerts(context.instance, silver.settings, context.cursor)
+def _failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
+    return [
+        e.check_name
+        for e in evaluations
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR and e.blocking
+    ]
 
 
-@dg.run_failure_sensor(
-    name="silver_run_failure_sensor",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Alerts on every failed run.",
-)
-def silver_run_failure_sensor(context: dg.RunFailureSensorContext, silver: SilverLakeResource):
-    settings = silver.settings
-    run = context.dagster_run
-    raise_alert(
-        Alert(
-            kind="run_failed",
-            message=context.failure_event.message or "run failed",
-            ui_path=f"/runs/{run.run_id}",
-            partition=_partition_label(run.tags),
-            status="FAILURE",
+def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
+    """The project's sensors, ticking every ``settings.sensor_interval_seconds``."""
+    interval = settings.sensor_interval_seconds
+
+    @dg.sensor(
+        name="silver_freshness_sensor",
+        jobs=list(DATASET_JOBS.values()),
+        minimum_interval_seconds=interval,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="New anchors and rewritten files in the lake become fresh snapshots.",
+    )
+    def silver_freshness_sensor(context: dg.SensorEvaluationContext, silver: SilverLakeResource):
+        return evaluate_freshness(context.instance, silver.settings, context.cursor)
+
+    @dg.sensor(
+        name="silver_alert_sensor",
+        minimum_interval_seconds=interval,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="One alert per failed contract check (blocking or not) and its resolution, "
+        "and alerts on stale snapshots.",
+    )
+    def silver_alert_sensor(context: dg.SensorEvaluationContext, silver: SilverLakeResource):
+        return evaluate_alerts(context.instance, silver.settings, context.cursor)
+
+    @dg.run_failure_sensor(
+        name="silver_run_failure_sensor",
+        minimum_interval_seconds=interval,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Alerts on a failed run that is not retried and not a failed contract check.",
+    )
+    def silver_run_failure_sensor(context: dg.RunFailureSensorContext, silver: SilverLakeResource):
+        settings = silver.settings
+        run = context.dagster_run
+        alert = run_failure_alert(
             run_id=run.run_id,
-            asset=run.job_name,
-        ),
-        settings.alerts_log,
-        settings.alert_webhook_url,
-    )
+            job_name=run.job_name,
+            partition=_partition_label(run.tags),
+            message=context.failure_event.message or "run failed",
+            failed_checks=_failed_blocking_checks(context.instance, run.run_id),
+            will_retry=run.tags.get(WILL_RETRY_TAG) == "true",
+            base_url=settings.ui_base_url,
+        )
+        if alert is not None:
+            raise_alert(alert, settings.alerts_log, settings.alert_webhook_url)
 
-
-SENSORS = [silver_freshness_sensor, silver_alert_sensor, silver_run_failure_sensor]
+    return [silver_freshness_sensor, silver_alert_sensor, silver_run_failure_sensor]
