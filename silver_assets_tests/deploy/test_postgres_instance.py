@@ -9,20 +9,13 @@ import dagster as dg
 import pytest
 
 from silver_assets_tests.conftest import build_lake
-from silver_assets_tests.deploy.conftest import BIN, deploy_env, silver_assets
+from silver_assets_tests.deploy.conftest import BIN, deploy_env, open_instance, silver_assets
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
 REQUEST = ["--tickers", "SPY", "--metrics", "Put/Call Ratio", "--time-window", "today"]
 
 
-def _instance(env: dict[str, str]) -> dg.DagsterInstance:
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("DAGSTER_HOME", "DAGSTER_PG_URL"):
-            patch.setenv(key, env[key])
-        return dg.DagsterInstance.get()
-
-
-def test_materialize_and_query_on_postgres(tmp_path, postgres_home, postgres_url):
+def test_materialize_and_query_on_postgres(tmp_path, monkeypatch, postgres_home, postgres_url):
     settings = build_lake(tmp_path, days=4)
     env = deploy_env(settings, postgres_home, postgres_url)
 
@@ -34,7 +27,7 @@ def test_materialize_and_query_on_postgres(tmp_path, postgres_home, postgres_url
     assert {"pcr_volume", "pcr_open_interest"} <= set(payload["values"]), payload["values"]
     assert {c["partition_key"] for c in payload["citation_contract"].values()} == {"2026-04-30"}
 
-    instance = _instance(env)
+    instance = open_instance(monkeypatch, env)
     assert type(instance.run_storage).__name__ == "PostgresRunStorage"
     runs = instance.get_runs()
     assert {run.job_name for run in runs} >= {"options_job", "macro_job", "gpr_job"}
@@ -42,7 +35,9 @@ def test_materialize_and_query_on_postgres(tmp_path, postgres_home, postgres_url
     assert not (postgres_home / "history").exists(), "runs went to SQLite, not Postgres"
 
 
-def test_two_concurrent_materializations_on_a_fresh_instance(tmp_path, postgres_home, postgres_url):
+def test_two_concurrent_materializations_on_a_fresh_instance(
+    tmp_path, monkeypatch, postgres_home, postgres_url
+):
     settings = build_lake(tmp_path, days=4)
     env = deploy_env(settings, postgres_home, postgres_url)
     command = [str(BIN / "silver-assets"), "materialize", "--all"]
@@ -55,7 +50,7 @@ def test_two_concurrent_materializations_on_a_fresh_instance(tmp_path, postgres_
     outputs = [process.communicate(timeout=600)[0] for process in processes]
     assert [process.returncode for process in processes] == [0, 0], "\n".join(outputs)
 
-    instance = _instance(env)
+    instance = open_instance(monkeypatch, env)
     assert instance.get_dynamic_partitions("options_anchor_dates") == sorted(
         set(instance.get_dynamic_partitions("options_anchor_dates"))
     )
