@@ -117,11 +117,13 @@ def materialize_datasets(
     start: date | None = None,
     end: date | None = None,
     history: bool = False,
+    workers: int = 1,
 ) -> bool:
-    """Run each dataset's job once over its anchors; print progress; True when all succeed."""
+    """Run each dataset's job over its anchors (in ``workers`` ranged runs at once); print
+    progress; True when all succeed."""
     from silver_assets.anchors import resolve_anchor
     from silver_assets.audit import AuditLog
-    from silver_assets.automation.runs import run_dataset
+    from silver_assets.automation.workers import run_in_workers
     from silver_assets.definitions import defs
 
     settings = _settings()
@@ -138,7 +140,12 @@ def materialize_datasets(
         keys = partition_keys_for(dataset, settings, anchor, start, end, history)
         began = time.perf_counter()
         print(f"[{dataset}] materializing {len(keys)} anchor(s) {keys[0]}..{keys[-1]}", flush=True)
-        run = run_dataset(defs, instance, dataset, keys)
+        try:
+            run = run_in_workers(
+                defs, instance, dataset, keys, workers, lambda line: print(line, flush=True)
+            )
+        except ValueError as exc:  # anchors another run is writing
+            raise CliError(str(exc)) from exc
         checks = f"; failed checks: {', '.join(run.failed_checks)}" if run.failed_checks else ""
         print(
             f"[{dataset}] {'ok' if run.success else 'FAILED'} in "
@@ -154,8 +161,15 @@ def cmd_materialize(args: argparse.Namespace) -> int:
         raise CliError("--from and --to go together")
     if args.from_ and args.from_ > args.to:
         raise CliError(f"--from {args.from_} is after --to {args.to}")
+    if args.workers < 1:
+        raise CliError(f"--workers must be at least 1, got {args.workers}")
     ok = materialize_datasets(
-        args.dataset or DATASETS, args.anchor, args.from_, args.to, history=args.all
+        args.dataset or DATASETS,
+        args.anchor,
+        args.from_,
+        args.to,
+        history=args.all,
+        workers=args.workers,
     )
     return 0 if ok else 1
 
@@ -277,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every lake date up to the anchors")
     mat.add_argument("--to", type=_date, help="last anchor date (with --from)")
     mat.add_argument("--dataset", nargs="+", choices=DATASETS, help="only these datasets")
+    mat.add_argument(
+        "--workers", type=int, default=1, help="ranged runs at once, one process each (default 1)"
+    )
     mat.set_defaults(func=cmd_materialize)
 
     query = commands.add_parser("query", help="answer a MetadataExtraction as JSON")
