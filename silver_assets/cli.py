@@ -144,7 +144,7 @@ def materialize_datasets(
             run = run_in_workers(
                 defs, instance, dataset, keys, workers, lambda line: print(line, flush=True)
             )
-        except ValueError as exc:  # anchors another run is writing
+        except ValueError as exc:  # anchors another run is writing, or an unreadable file
             raise CliError(str(exc)) from exc
         checks = f"; failed checks: {', '.join(run.failed_checks)}" if run.failed_checks else ""
         print(

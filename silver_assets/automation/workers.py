@@ -87,7 +87,11 @@ def run_in_workers(
     workers: int,
     progress: Callable[[str], None] = lambda message: None,
 ) -> DatasetRun:
-    """Materialize ``keys`` as ``workers`` ranged runs at once; one worker is one plain run."""
+    """Materialize ``keys`` as ``workers`` ranged runs at once; one worker is one plain run.
+
+    The worker processes build their definitions and instance from the environment (the
+    ``SILVER_*`` settings and ``DAGSTER_HOME``), as the CLI does.
+    """
     if workers == 1:
         return run_dataset(defs, instance, dataset, keys)
     # The lookback of the first anchor joins the ranges, so the first phase scans it too.
