@@ -126,15 +126,18 @@ def materialize_datasets(
     start: date | None = None,
     end: date | None = None,
     history: bool = False,
+    workers: int = 1,
 ) -> bool:
-    """Run each dataset's job once over its anchors; print progress; True when all succeed.
+    """Run each dataset's job over its anchors (in ``workers`` ranged runs at once); print
+    progress; True when all succeed.
 
     A dataset whose anchor the lake has no data for fails without running (nothing is
     written); the other datasets still run.
     """
     from silver_assets.anchors import resolve_anchor
     from silver_assets.audit import AuditLog
-    from silver_assets.automation.runs import fail_orphaned_runs, run_dataset
+    from silver_assets.automation.runs import fail_orphaned_runs
+    from silver_assets.automation.workers import run_in_workers
     from silver_assets.definitions import defs
     from silver_assets.partitions import MissingLakeData
 
@@ -164,7 +167,12 @@ def materialize_datasets(
             continue
         began = time.perf_counter()
         print(f"[{dataset}] materializing {len(keys)} anchor(s) {keys[0]}..{keys[-1]}", flush=True)
-        run = run_dataset(defs, instance, dataset, keys)
+        try:
+            run = run_in_workers(
+                defs, instance, dataset, keys, workers, lambda line: print(line, flush=True)
+            )
+        except ValueError as exc:  # anchors another run is writing, or an unreadable file
+            raise CliError(str(exc)) from exc
         checks = f"; failed checks: {', '.join(run.failed_checks)}" if run.failed_checks else ""
         print(
             f"[{dataset}] {'ok' if run.success else 'FAILED'} in "
@@ -194,8 +202,15 @@ def cmd_materialize(args: argparse.Namespace) -> int:
         raise CliError("--from and --to go together")
     if args.from_ and args.from_ > args.to:
         raise CliError(f"--from {args.from_} is after --to {args.to}")
+    if args.workers < 1:
+        raise CliError(f"--workers must be at least 1, got {args.workers}")
     ok = materialize_datasets(
-        args.dataset or DATASETS, args.anchor, args.from_, args.to, history=args.all
+        args.dataset or DATASETS,
+        args.anchor,
+        args.from_,
+        args.to,
+        history=args.all,
+        workers=args.workers,
     )
     return 0 if ok else 1
 
@@ -388,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every lake date up to the anchors")
     mat.add_argument("--to", type=_date, help="last anchor date (with --from)")
     mat.add_argument("--dataset", nargs="+", choices=DATASETS, help="only these datasets")
+    mat.add_argument(
+        "--workers", type=int, default=1, help="ranged runs at once, one process each (default 1)"
+    )
     mat.set_defaults(func=cmd_materialize)
 
     query = commands.add_parser(

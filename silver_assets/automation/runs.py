@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from silver_assets.automation.jobs import DATASET_JOBS, OBSERVE_JOBS
+from silver_assets.metrics.compute import FAMILY_INPUTS
 from silver_assets.partitions import (
     PARTITIONS_BY_DATASET,
     contiguous_groups,
@@ -107,10 +108,13 @@ def run_dataset(
     instance: dg.DagsterInstance,
     dataset: str,
     keys: Sequence[str],
+    assets: Sequence[str] | None = None,
 ) -> DatasetRun:
     """Register ``keys``, observe the source, and materialize the dataset's job.
 
-    Options runs take along the unscanned lake dates of the first anchor's IV-rank lookback.
+    Options runs of the families take along the unscanned lake dates of the first anchor's
+    IV-rank lookback. ``assets`` limits the runs to those metric assets, with the source's
+    contract check still first (parallel workers scan the days before computing the families).
 
     Keys that are neighbours in Dagster's partition order share one single-run backfill; keys
     registered out of date order (an anchor first, its history later) get one run per group,
@@ -118,11 +122,17 @@ def run_dataset(
     """
     if not keys:
         raise ValueError(f"no {dataset} partition keys to run")
-    keys = with_lookback(dataset, settings_of(defs), list(keys))
+    if assets is None or set(assets) & set(FAMILY_INPUTS):
+        keys = with_lookback(dataset, settings_of(defs), list(keys))
     register_partitions(instance, dataset, keys)
     order = instance.get_dynamic_partitions(PARTITIONS_BY_DATASET[dataset].name)
     observe = defs.resolve_job_def(OBSERVE_JOBS[dataset].name)
     job = defs.resolve_job_def(DATASET_JOBS[dataset].name)
+    if assets is not None:
+        job = job.get_subset(
+            asset_selection={dg.AssetKey(name) for name in assets},
+            asset_check_selection=job.asset_layer.asset_graph.asset_check_keys,
+        )
     run_ids, failed = [], []
     for first, last in newest_alone(order, contiguous_groups(order, list(keys))):
         tags = {**range_tags(first, last), **launcher_tags()}
