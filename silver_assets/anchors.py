@@ -1,4 +1,4 @@
-"""Anchor dates from ``collect_data_state.json`` (SPEC §1, "Freshness state").
+"""Anchor dates from ``collect_data_state.json`` (docs/lake.md, "Freshness state").
 
 Each dataset's anchor is the date of its key in ``last_run_keys``; a monthly key (``YYYY-MM``)
 means the first of that month. A missing or unreadable file or key falls back to today's date and

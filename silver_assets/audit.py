@@ -1,4 +1,4 @@
-"""The SQL retrieval audit log of SPEC §5: one pipe-separated ``KEY=value`` line per event.
+"""The SQL retrieval audit log of docs/queries.md: one pipe-separated ``KEY=value`` line per event.
 
 Lines go to ``<audit_root>/Parquet_Query/<YYYY-MM-DD>/sql_retrieval_audit.log``. Writing is
 best-effort: an unwritable log is reported through Python logging and never breaks the caller.

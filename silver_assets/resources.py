@@ -14,7 +14,7 @@ from silver_assets.snapshots import SnapshotStore
 
 
 class SilverLakeResource(dg.ConfigurableResource):
-    """Every setting of SPEC §6 (locations, limits, alerting), as resource config.
+    """Every setting of README: Configuration (locations, limits, alerting), as resource config.
 
     The fields mirror :class:`Settings` one to one; paths travel as strings.
     """

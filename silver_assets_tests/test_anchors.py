@@ -1,4 +1,4 @@
-"""Anchor dates from collect_data_state.json (SPEC §1, "Freshness state"), and write_state.
+"""Anchor dates from collect_data_state.json (docs/lake.md, "Freshness state"), and write_state.
 
 Hand-checked dates: the state file says options/macro 2026-04-30 and GPR 2026-04 (first of month
 2026-04-01); "today" is Wednesday 2026-05-13, so a GPR fallback is 2026-05-01.

@@ -107,7 +107,7 @@ def _contract_check(dataset: str) -> dg.AssetChecksDefinition:
         description=(
             f"{dataset}: every date has files, they are readable, required columns are present, "
             "and every row keeps the pandera schema: types, units, one row per key and liquid "
-            "IV coverage (SPEC §2)."
+            "IV coverage (docs/contracts.md)."
         ),
     )
     def _check(context: dg.AssetCheckExecutionContext, silver: SilverLakeResource):

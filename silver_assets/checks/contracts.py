@@ -1,4 +1,4 @@
-"""Contract validation of the Silver datasets (SPEC §2), without Dagster.
+"""Contract validation of the Silver datasets (docs/contracts.md), without Dagster.
 
 Three layers, in the order a reader would fail: the files exist (``NO_FILES``), each footer is
 readable (``READ_FAILED`` names the file), the required columns are there (``MISSING_COLUMNS``
@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from silver_assets.lake.layout import NEWER_OPTIONS_COLUMNS, OPTIONS_SCHEMA
 from silver_assets.metrics import sql
 
-# SPEC §1's required options columns: the writer's layout less the two it may leave out.
+# docs/lake.md's required options columns: the writer's layout less the two it may leave out.
 OPTIONAL_OPTIONS_COLUMNS = frozenset({"in_the_money", "moneyness_ratio"})
 OPTIONS_REQUIRED = tuple(n for n in OPTIONS_SCHEMA.names if n not in OPTIONAL_OPTIONS_COLUMNS)
 MACRO_REQUIRED = ("observation_date", "symbol", "value", "daily_change_pct", "mom_change_pct")
@@ -222,7 +222,7 @@ DATASETS: dict[str, tuple[tuple[str, ...], Any]] = {
 # string that is no date) becomes null, which the schema's ``nullable=False`` then reports.
 SQL_CASTS = {
     pl.Date: "TRY_CAST({} AS DATE)",
-    pl.Float64: "nn({})",  # a NaN counts as missing (SPEC §3), in the rules as in the metrics
+    pl.Float64: "nn({})",  # a NaN counts as missing (docs/metrics.md), in the rules as in the metrics
     pl.String: "CAST({} AS VARCHAR)",
 }
 

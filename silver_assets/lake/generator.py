@@ -1,4 +1,4 @@
-"""Deterministic generator of a SYNTHETIC demo Silver lake (SPEC §1 layouts).
+"""Deterministic generator of a SYNTHETIC demo Silver lake (docs/lake.md layouts).
 
 Nothing under ``options/`` or ``macro/`` is market data: option chains are Black-Scholes prices
 off a put-skewed smile, driven by seeded spot, volatility-regime and rate paths, and the macro rows
@@ -708,7 +708,7 @@ def generate_lake(
 
     Writes one options file per ticker and session, one macro file per session and the GPR file
     (2020-01 to ``end_date``'s month), each atomically; files of other dates are left alone.
-    When ``state_path`` is given, the freshness keys of SPEC §1 are merged into it.
+    When ``state_path`` is given, the freshness keys of docs/lake.md are merged into it.
     """
     started = time.perf_counter()
     symbols = _validate(seed, tickers, end_date)

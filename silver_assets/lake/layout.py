@@ -1,4 +1,4 @@
-"""The column layouts of the Silver datasets as real writers produce them (SPEC §1)."""
+"""The column layouts of the Silver datasets as real writers produce them (docs/lake.md)."""
 
 import pyarrow as pa
 

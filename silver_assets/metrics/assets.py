@@ -198,11 +198,11 @@ def _option_family(name: str, description: str):
 
 put_call_ratio = _option_family(
     "put_call_ratio",
-    "Latest daily put/call ratio at or before the anchor (SPEC §3).",
+    "Latest daily put/call ratio at or before the anchor (docs/metrics.md).",
 )
 options_analysis = _option_family(
     "options_analysis",
-    "ATM IV and its rank over IV_RANK_LOOKBACK_DAYS, and the latest OTM IV skew (SPEC §3).",
+    "ATM IV and its rank over IV_RANK_LOOKBACK_DAYS, and the latest OTM IV skew (docs/metrics.md).",
 )
 liquidity_analysis = _option_family(
     "liquidity_analysis",

@@ -1,4 +1,4 @@
-"""From a stored snapshot row to the values, lineage anchors and citations of SPEC §3.
+"""From a stored snapshot row to the values, lineage anchors and citations of docs/metrics.md.
 
 One builder per family turns a row of that family's snapshot into a :class:`FamilyAnswer`: the
 value keys agents see, every lineage anchor, the preferred anchor and observation date of each
@@ -147,13 +147,13 @@ def pricing_spread(row: Mapping[str, Any], ticker: str, requested: frozenset[str
     answer.add(f"{ticker}_avg_ask", _num(row["avg_ask"]), anchor, day)
     spread_key = f"{ticker}_quote_avg_spread_pct"
     answer.add(spread_key, _num(row["quote_avg_spread_pct"]), anchor, day)
-    # The seed named this <T>_avg_spread_pct, which collides with liquidity's key.
+    # The original design named this <T>_avg_spread_pct, which collides with liquidity's key.
     answer.legacy_aliases[spread_key] = [f"{ticker}_avg_spread_pct"]
     answer.add(f"{ticker}_avg_last_price", _num(row["avg_last_price"]), anchor, day)
     return answer
 
 
-# Macro surface names that ask for one change in particular; the others get SPEC §3's choice.
+# Macro surface names that ask for one change in particular; the others get docs/metrics.md's choice.
 _SPECIFIC_MACRO = frozenset({"Daily Change (%)", "Monthly Change (%)", "Yearly Change (%)"})
 
 
@@ -162,7 +162,7 @@ def macro_analysis(row: Mapping[str, Any], ticker: str, requested: frozenset[str
 
     "Daily Change (%)" yields the daily change and "Monthly Change (%)" the month-on-month one
     (absent when the series has none, so the query reports it missing); every other macro name
-    gets SPEC §3's choice, the month-on-month change when set, else the daily change.
+    gets docs/metrics.md's choice, the month-on-month change when set, else the daily change.
     """
     answer = FamilyAnswer("macro_analysis", ticker)
     day = row["observation_date"]

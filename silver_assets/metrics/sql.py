@@ -1,4 +1,4 @@
-"""DuckDB SQL of the six metric families (SPEC §3), as plain functions over a connection.
+"""DuckDB SQL of the six metric families (docs/metrics.md), as plain functions over a connection.
 
 Two stages keep a new anchor date cheap:
 
@@ -35,7 +35,7 @@ MACRO_SEARCH_DAYS = 400
 
 
 def connect(threads: int = 4, memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB session configured as SPEC §6 asks."""
+    """An in-memory DuckDB session configured as README: Configuration asks."""
     con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
     prepare(con)
     return con
@@ -46,7 +46,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     # DuckDB 2.0 folds isnan() to false from Parquet column statistics (which exclude NaN), so a
     # NaN read straight from a file would survive nn(); without that pass isnan() sees the value.
     con.execute("SET disabled_optimizers = 'statistics_propagation'")
-    # A NaN in a numeric column counts as missing (SPEC §3) in filters, orderings and aggregates.
+    # A NaN in a numeric column counts as missing (docs/metrics.md) in filters, orderings and aggregates.
     con.execute(
         "CREATE OR REPLACE TEMP MACRO nn(x) AS "
         "CASE WHEN isnan(CAST(x AS DOUBLE)) THEN NULL ELSE CAST(x AS DOUBLE) END"

@@ -1,4 +1,4 @@
-"""Answer a ``MetadataExtraction`` from materialized snapshots (SPEC §4), without Dagster.
+"""Answer a ``MetadataExtraction`` from materialized snapshots (docs/queries.md), without Dagster.
 
 No Silver Parquet is scanned and no SQL runs here: the answer reads the snapshot file of the
 anchor's partition (or the latest one before it, reported as stale), picks each ticker's row and
@@ -169,7 +169,7 @@ def answer_query(
     time_predicates: Mapping[str, Any] | None = None,
     as_of: date | str | None = None,
 ) -> dict[str, Any]:
-    """The JSON-serialisable payload of SPEC §4 for one request: :func:`answer_payload`, dumped."""
+    """The JSON-serialisable payload of docs/queries.md for one request: :func:`answer_payload`, dumped."""
     return answer_payload(settings, request, time_predicates, as_of).model_dump(mode="json")
 
 
@@ -179,7 +179,7 @@ def answer_payload(
     time_predicates: Mapping[str, Any] | None = None,
     as_of: date | str | None = None,
 ) -> QueryPayload:
-    """The payload of SPEC §4 for one request.
+    """The payload of docs/queries.md for one request.
 
     Raises :class:`InvalidRequest` for a malformed request, a date outside the supported range
     or a window that starts after its end; every other problem is reported in ``status`` and

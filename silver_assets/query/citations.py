@@ -1,4 +1,4 @@
-"""The citation contract (seed §4.1 plus Dagster provenance), one builder for every family."""
+"""The citation contract (docs/queries.md: the citation contract), one builder for every family."""
 
 from __future__ import annotations
 

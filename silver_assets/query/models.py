@@ -1,4 +1,4 @@
-"""The query's input contract (SPEC §4): ``MetadataExtraction`` and per-source time predicates.
+"""The query's input contract (docs/queries.md): ``MetadataExtraction`` and per-source time predicates.
 
 An LLM fills these in, so validation is strict where a lax coercion would change the meaning
 (a bare ``"SPY"`` must not become ``["S", "P", "Y"]``) and forgiving where it cannot (extra fields
@@ -38,7 +38,7 @@ DEFAULT_TIME_WINDOW = "past_six_months"
 _NO_WINDOW_ALIASES = frozenset({"", "none", "null", "no_signal"})
 
 SOURCES: tuple[str, ...] = ("options", "macro", "gpr")
-# The seed's retriever keys its predicates by table ("silver.options"); accept that spelling too.
+# The original retriever keys its predicates by table ("silver.options"); accept that spelling too.
 _SOURCE_PREFIX = "silver."
 
 # Dates a request may name. Outside them date arithmetic overflows (0001-01-01 minus a window)

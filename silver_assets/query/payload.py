@@ -1,4 +1,4 @@
-"""The query payload (SPEC §4) as pydantic models: the one place its schema is defined.
+"""The query payload (docs/queries.md) as pydantic models: the one place its schema is defined.
 
 ``answer_query`` builds a :class:`QueryPayload` and hands callers its JSON-ready ``model_dump``;
 the MCP server publishes the same models as its tools' output schemas.

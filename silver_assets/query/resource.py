@@ -49,5 +49,5 @@ class SilverQueryResource(dg.ConfigurableResource):
         time_predicates: Mapping[str, Any] | None = None,
         as_of: date | str | None = None,
     ) -> dict[str, Any]:
-        """The SPEC §4 payload; raises ``InvalidRequest`` for a malformed request."""
+        """The docs/queries.md payload; raises ``InvalidRequest`` for a malformed request."""
         return answer_query(self.settings(), request, time_predicates, as_of)

@@ -1,4 +1,4 @@
-"""Active time windows per source (SPEC §4, the upstream time adapter's rules).
+"""Active time windows per source (docs/queries.md, the upstream time adapter's rules).
 
 A window is end-inclusive: ``[start, end]``. With a predicate its bounds are used as given (only
 GPR's monthly widening applies); without one the request's ``time_window`` is compiled here.
@@ -17,7 +17,7 @@ from silver_assets.query.models import (
 )
 
 DAILY_SOURCES = frozenset({"options", "macro"})
-# The seed's floor for a short window the caller did not ask for explicitly.
+# The original design's floor for a short window the caller did not ask for explicitly.
 MIN_IMPLICIT_WINDOW_DAYS = 5
 # GPR is monthly: a shorter window could miss the month's only row.
 GPR_MIN_WINDOW_DAYS = 35

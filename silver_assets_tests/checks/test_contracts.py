@@ -1,4 +1,4 @@
-"""Contract validation (SPEC §2) on deliberately broken copies of a synthetic demo lake.
+"""Contract validation (docs/contracts.md) on deliberately broken copies of a synthetic demo lake.
 
 The demo lake holds SPY for the sessions 2026-04-29 and 2026-04-30, the two macro retrievals of
 those days and the GPR file (2020-01 .. 2026-04). Each test writes a broken copy of one of those
@@ -85,7 +85,7 @@ def test_valid_gpr_rows_are_counted_exactly(demo_lake: Path) -> None:
 
 
 def test_real_gpr_row_of_april_2026(demo_lake: Path) -> None:
-    # SPEC §1: April 2026 gives level 230.77 and percentile 97.58.
+    # docs/lake.md: April 2026 gives level 230.77 and percentile 97.58.
     frame = pq.read_table(files.gpr_file(demo_lake)).to_pandas()
     april = frame[frame["date"] == "2026-04-01"]
     assert len(april) == 1

@@ -71,7 +71,7 @@ def test_every_partition_is_written_with_provenance(materialized):
 
 
 def test_materialized_values_equal_query_time_computation(materialized):
-    """Differential: every anchor and ticker, snapshot == the seed's query-time design."""
+    """Differential: every anchor and ticker, snapshot == the original query-time design."""
     settings, store = materialized.settings, SnapshotStore(materialized.settings.snapshot_root)
     for anchor in files.options_dates(settings.lake_root):
         con = sql.connect()

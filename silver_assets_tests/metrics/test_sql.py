@@ -1,4 +1,4 @@
-"""The metric SQL of SPEC §3 on tiny hand-computed Parquet fixtures.
+"""The metric SQL of docs/metrics.md on tiny hand-computed Parquet fixtures.
 
 Every fixture is a handful of option, macro or GPR rows written with pyarrow the way the real
 Silver writers write them (ISO-string dates for options, NaN where a value is missing), so each

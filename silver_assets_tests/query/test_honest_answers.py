@@ -53,7 +53,7 @@ def test_monthly_change_without_a_monthly_value_is_not_the_daily_one() -> None:
     assert set(answer.values) == {"SPY_last_value"}
     daily = macro_analysis(MACRO_ROW, "SPY", frozenset({"Daily Change (%)"}))
     assert daily.values["SPY_daily_change"] == "0.42%"
-    # SPEC §3's choice for the general names: MoM when set, else the daily change.
+    # docs/metrics.md's choice for the general names: MoM when set, else the daily change.
     trend = macro_analysis(MACRO_ROW, "SPY", frozenset({"Macro Trend"}))
     assert trend.values["SPY_daily_change"] == "0.42%"
     monthly = macro_analysis(

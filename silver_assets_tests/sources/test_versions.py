@@ -3,7 +3,7 @@
 The demo lake holds the NYSE sessions 2026-04-29 and 2026-04-30 for SPY and GLD, and the GPR file
 from 2020-01 to 2026-04 (76 months). A daily version moves exactly when a file of that day is
 written, replaced, added or removed; a GPR month's version moves exactly when that month's row
-changes (SPEC §1: the release that revised 2026-03 from 297.27 to 326.99).
+changes (docs/lake.md: the release that revised 2026-03 from 297.27 to 326.99).
 """
 
 from __future__ import annotations
