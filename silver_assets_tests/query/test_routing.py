@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import date
 
 import pytest
 
 from silver_assets.query.routing import (
     FAMILIES,
+    FUZZY_CUTOFF,
     METRIC_ROUTES,
     ONTOLOGY,
     RoutedMetric,
     Routing,
     macro_anchor,
     macro_symbol_for,
+    normalize_metric_name,
     normalize_tickers,
     prefix_value_keys,
     route_metrics,
@@ -69,9 +72,36 @@ def test_duplicates_collapse_and_order_is_kept() -> None:
     assert routing.unsupported == ("Weather",)
 
 
-def test_routing_is_deterministic() -> None:
-    names = ["Price Change", "Open Interst", "EPS", "Institutional Flows", "P/E Ratio"]
-    assert len({route_metrics(names) for _ in range(5)}) == 1
+def test_paraphrases_route_exactly_as_listed() -> None:
+    routing = route_metrics(["Price Change", "Open Interst", "EPS", "Institutional Flows"])
+    assert [(r.requested, r.canonical, r.how) for r in routing.routed] == [
+        ("Price Change", "Price Change (%)", "normalized"),
+        ("Open Interst", "Open Interest", "fuzzy"),
+        ("Institutional Flows", "Institutional Flows", "exact"),
+    ]
+    assert routing.unsupported == ("EPS",)
+
+
+@pytest.mark.parametrize(
+    ("requested", "closest", "ratio", "routed_to"),
+    [
+        # difflib ratio 2 * matches / total length, against the normalised ontology names.
+        ("Nsvolume", "optionsvolume", 16 / 21, "Options Volume"),  # 0.762: just above
+        ("Otrend", "macrotrend", 12 / 16, "Macro Trend"),  # 0.75: the cutoff itself is in
+        ("Nterest", "openinterest", 14 / 19, None),  # 0.737: just below
+    ],
+)
+def test_fuzzy_cutoff_boundary(requested, closest, ratio, routed_to) -> None:
+    # Names no curated alias would hold, so only the difflib cutoff decides.
+    key = normalize_metric_name(requested)
+    assert difflib.SequenceMatcher(None, key, closest).ratio() == pytest.approx(ratio)
+    routing = route_metrics([requested])
+    if routed_to is None:
+        assert (routing.routed, routing.unsupported) == ((), (requested,))
+    else:
+        (routed,) = routing.routed
+        assert (routed.canonical, routed.how) == (routed_to, "fuzzy")
+    assert FUZZY_CUTOFF == 0.75
 
 
 def test_bare_string_is_rejected() -> None:
