@@ -113,7 +113,6 @@ def dagster_dev(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
         log.close()
-    assert process.returncode is not None
 
 
 def test_daemon_turns_a_new_anchor_into_a_queryable_snapshot(dagster_dev):
