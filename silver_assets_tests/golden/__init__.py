@@ -45,6 +45,9 @@ GOLDEN_METRICS = (
     "Options Pricing / Spread",
     "Macro Trend",
     "GPR Index",
+    "GPR Threats",
+    "GPR Acts",
+    "GPR Country-level",
 )
 # Case name -> as_of. 2026-04-25 is a Saturday: the options and macro answers must come from
 # the window end (Friday 2026-04-24), the GPR answer from April's row.
