@@ -53,7 +53,11 @@ def run(*command: str) -> int:
 # Each pure module, mutated by mutmut, against its own fast test files only.
 MUTATION_TARGETS: dict[str, tuple[str, ...]] = {
     "metrics/sql.py": ("metrics/test_sql.py", "metrics/test_sql_hand.py"),
-    "metrics/families.py": ("metrics/test_families.py", "metrics/test_sql.py"),
+    "metrics/families.py": (
+        "metrics/test_families.py",
+        "metrics/test_family_answers.py",
+        "metrics/test_sql.py",
+    ),
     "metrics/liquidity.py": ("metrics/test_families.py",),
     "query/routing.py": ("query/test_routing.py",),
     "query/time_windows.py": ("query/test_time_windows.py",),

@@ -170,3 +170,29 @@ def test_two_tickers_do_not_collide() -> None:
 def test_a_collision_raises_instead_of_overwriting() -> None:
     with pytest.raises(ValueError, match="pcr_volume"):
         prefix_value_keys({"SPY": {"pcr_volume": 1}, "QQQ": {"pcr_volume": 2}}, False)
+
+
+def test_blank_names_are_skipped_wherever_they_stand() -> None:
+    routing = route_metrics(["  ", "IV Skew", "", "GPR Index"])
+    assert [r.canonical for r in routing.routed] == ["IV Skew", "GPR Index"]
+
+
+def test_bare_strings_are_named_in_the_error() -> None:
+    with pytest.raises(TypeError, match="^metrics must be a list of strings"):
+        route_metrics("IV Skew")
+    with pytest.raises(TypeError, match="^tickers must be a list of strings"):
+        normalize_tickers("SPY", 5)
+
+
+def test_a_cap_of_one_keeps_one_ticker() -> None:
+    assert normalize_tickers(["spy", "qqq"], 1) == (["SPY"], ["QQQ"])
+    with pytest.raises(ValueError, match="at least 1, got 0"):
+        normalize_tickers(["SPY"], 0)
+
+
+def test_unsupported_message_lists_names_and_examples() -> None:
+    assert unsupported_metrics_message(["Weather", "EPS"]) == (
+        "Unsupported metric(s): 'Weather', 'EPS'. No Silver handler answers them. "
+        "Supported metrics include: Put/Call Ratio, Implied Volatility (IV), "
+        "Options Liquidity, Options Pricing / Spread, Macro Trend, GPR Index."
+    )
