@@ -152,3 +152,68 @@ def test_nan_underlying_and_quotes_are_left_out_of_averages(tmp_path):
     ]
     row = one(daily(tmp_path, rows)["pricing_daily"])
     assert (row["underlying_price"], row["avg_bid"], row["quote_contracts"]) == (100.5, 1.5, 3)
+
+
+def atm_day(day: str, iv: float, symbol: str = "SPY") -> dict[str, Any]:
+    return opt(f"{symbol}_{day}", day=day, symbol=symbol, iv=iv, moneyness=0.1)
+
+
+def test_the_ranked_atm_window_is_kept_and_read_back_per_symbol(tmp_path):
+    # SPY ranks three days, QQQ one; the window keeps each day's IV, contract and version.
+    rows = [atm_day("2026-04-01", 0.2), atm_day("2026-04-02", 0.1), atm_day("2026-04-03", 0.3)]
+    rows.append(atm_day("2026-04-03", 0.4, symbol="QQQ"))
+    con = sql.connect(threads=1, memory_limit="512MB")
+    atm = daily(tmp_path, rows)["atm_iv_daily"]
+    ranks = sql.iv_rank_as_of(con, atm, [date(2026, 4, 3)], 10)
+    empty_wings = daily(tmp_path, [])["iv_skew_daily"]
+    joined = sql.join_rank_and_skew(con, ranks, sql.latest_as_of(con, empty_wings, []), 10)
+    assert joined.schema.field("skew_date").type == pa.date32()
+    assert joined.schema.field("otm_put_iv").type == pa.float64()
+    assert joined.select(
+        ["symbol", "latest_atm_iv_rank_pct", "rank_days", "skew_date"]
+    ).to_pylist() == [
+        {"symbol": "QQQ", "latest_atm_iv_rank_pct": None, "rank_days": 1, "skew_date": None},
+        {"symbol": "SPY", "latest_atm_iv_rank_pct": 100.0, "rank_days": 3, "skew_date": None},
+    ]
+    window = sql.atm_window_rows(joined)
+    assert sorted(
+        (r["symbol"], r["snapshot_date"].isoformat(), r["atm_iv"], r["atm_contract_symbol"])
+        for r in window.to_pylist()
+    ) == [
+        ("QQQ", "2026-04-03", 0.4, "QQQ_2026-04-03"),
+        ("SPY", "2026-04-01", 0.2, "SPY_2026-04-01"),
+        ("SPY", "2026-04-02", 0.1, "SPY_2026-04-02"),
+        ("SPY", "2026-04-03", 0.3, "SPY_2026-04-03"),
+    ]
+    assert window.schema.field("snapshot_date").type == pa.date32()
+    assert window.column_names == [*sql.ATM_WINDOW_ENTRY.names, "symbol"]
+    assert sql.atm_window_rows(joined.drop_columns(["atm_window"])).column_names == [
+        "snapshot_date"
+    ]
+    assert sql.atm_window_rows(joined.slice(0, 0)).num_rows == 0
+    con.close()
+
+
+def test_skew_without_ranks_keeps_the_rank_columns_typed(tmp_path):
+    rows = [opt("ATM", iv=0.2), opt("P", option_type="put", strike=92.5, iv=0.3)]
+    con = sql.connect(threads=1, memory_limit="512MB")
+    tables = daily(tmp_path, rows)
+    wings = sql.latest_as_of(con, tables["iv_skew_daily"], [date(2026, 4, 10)])
+    no_ranks = sql.iv_rank_as_of(con, tables["atm_iv_daily"].slice(0, 0), [date(2026, 4, 10)], 10)
+    assert no_ranks.num_rows == 0
+    assert no_ranks.schema.field("atm_window").type == pa.list_(sql.ATM_WINDOW_ENTRY)
+    joined = sql.join_rank_and_skew(con, no_ranks, wings, 10)
+    (row,) = joined.to_pylist()
+    assert (row["symbol"], row["put_wing_contract_symbol"], row["latest_atm_iv"]) == (
+        "SPY",
+        "P",
+        None,
+    )
+    assert row["iv_rank_lookback_days"] == 10 and row["atm_window"] is None
+    types = {f.name: f.type for f in joined.schema}
+    assert types["atm_date"] == pa.date32() and types["rank_days"] == pa.int64()
+    assert types["latest_atm_iv_rank_pct"] == pa.float64()
+    assert types["atm_contract_symbol"] == pa.string()
+    empty = sql.join_rank_and_skew(con, no_ranks, wings.slice(0, 0), 10)
+    assert empty.column_names == ["anchor_date"] and empty.num_rows == 0
+    con.close()
