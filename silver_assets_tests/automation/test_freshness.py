@@ -13,12 +13,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from silver_assets.anchors import write_state
 from silver_assets.automation import freshness
 from silver_assets.automation.freshness import StateUnavailable, plan_refresh
 from silver_assets.automation.sensors import DATA_VERSION_TAG, MAX_ATTEMPTS, evaluate_freshness
+from silver_assets.lake import files
 from silver_assets.partitions import PARTITIONS_BY_DATASET
 from silver_assets_tests.conftest import make_settings
 
@@ -163,3 +166,37 @@ def test_a_successful_refresh_leaves_pending(tmp_path):
     instance = Instance({}, [dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.SUCCESS])
     result = evaluate_freshness(instance, settings, json.dumps(cursor))
     assert result.run_requests == [] and json.loads(result.cursor)["pending"] == {}
+
+
+def test_a_removed_macro_day_counts_as_changed(tmp_path):
+    settings = lake(tmp_path)
+    now = freshness.current_versions("macro", settings)
+    previous = {**now, "2026-03-31": "a file since deleted"}
+    result = plan_refresh("macro", settings, DAYS, set(DAYS), previous)
+    assert result.changed_dates == ("2026-03-31",)
+    assert result.stale_keys == tuple(DAYS[:7])  # 03-31 + 7 days reaches 04-07
+
+
+def test_unscanned_option_days_in_the_lookback_come_along(tmp_path):
+    settings = lake(tmp_path, iv_rank_lookback_days=3)
+    registered = DAYS[:9]  # up to 04-09: 04-10, 04-11 and the anchor are new
+    result = plan_refresh("options", settings, registered, set(registered), None)
+    assert result.new_keys == ("2026-04-10", "2026-04-11", ANCHOR)
+    assert result.stale_keys == ("2026-04-09", "2026-04-10", "2026-04-11", ANCHOR)
+    # Macro has no lookback history: only the new anchor.
+    macro = plan_refresh("macro", settings, registered, set(registered), None)
+    assert (macro.new_keys, macro.stale_keys) == ((ANCHOR,), (ANCHOR,))
+
+
+def test_a_revised_gpr_month_makes_only_that_month_stale(tmp_path):
+    settings = make_settings(tmp_path)
+    months = [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]
+    path = files.gpr_file(settings.lake_root)
+    path.parent.mkdir(parents=True)
+    pq.write_table(pa.table({"date": months, "gpr": [100.0, 110.0, 120.0]}), path)
+    write_state(settings.state_path, {"gpr_monthly": "2026-04"})
+    keys = [m.isoformat() for m in months]
+    now = freshness.current_versions("gpr", settings)
+    assert sorted(now) == keys
+    result = plan_refresh("gpr", settings, keys, set(keys), {**now, "2026-03-01": "before"})
+    assert (result.anchor_key, result.stale_keys) == ("2026-04-01", ("2026-03-01",))
