@@ -58,6 +58,7 @@ def test_a_changed_macro_day_makes_its_week_stale(tmp_path):
     # 04-03 and the 7 days after it: the anchors whose macro search reads that retrieval.
     assert result.stale_keys == tuple(DAYS[2:10])
     assert result.anchor_key == ANCHOR and result.new_keys == ()
+    assert result.dataset == "macro"
 
 
 def test_stale_keys_stop_at_the_anchor(tmp_path):
