@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from silver_assets import anchors
 from silver_assets.anchors import (
     STATE_KEYS,
     Anchor,
@@ -145,10 +146,20 @@ def test_fallback_to_today_names_the_problem(tmp_path: Path, case: str, dataset:
         assert repr(STATE_KEYS[dataset]) in anchor.fallback_reason
 
 
-def test_fallback_without_today_uses_the_real_date(tmp_path: Path) -> None:
+class FrozenDate(date):
+    """``date`` whose ``today()`` is fixed, so the test cannot straddle midnight."""
+
+    @classmethod
+    def today(cls) -> date:
+        return TODAY
+
+
+def test_fallback_without_today_uses_the_clock(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(anchors, "date", FrozenDate)
     anchor = resolve_anchor("options", tmp_path / "nope.json")
     assert anchor.is_fallback
-    assert anchor.date == date.today()
+    assert anchor.date == TODAY
+    assert "falling back to today (2026-05-13)" in anchor.fallback_reason
 
 
 def test_a_state_file_that_is_a_directory_falls_back(tmp_path: Path) -> None:

@@ -38,8 +38,17 @@ def test_all_definitions_load(tmp_path):
     assert keys >= EXPECTED_ASSETS
     checks = {key.name for key in graph.asset_check_keys}
     assert {"options_contract", "macro_contract", "gpr_contract"} <= checks
-    for job in defs.resolve_all_job_defs():
-        assert job.name  # every job resolves
+    jobs = {job.name for job in defs.resolve_all_job_defs()}
+    assert jobs >= {
+        "options_job",
+        "macro_job",
+        "gpr_job",
+        "observe_options_job",
+        "observe_macro_job",
+        "observe_gpr_job",
+        "contract_checks_job",
+        "standing_answers_job",
+    }
     assert isinstance(defs.resources["silver_query"], dg.ConfigurableResource)
 
 

@@ -264,9 +264,7 @@ def test_stale_snapshot_alert_once(tmp_path, receiver):
 def test_webhook_down_neither_blocks_nor_crashes(failed_check):
     settings, instance, _, _ = failed_check
     settings = dataclasses.replace(settings, alert_webhook_url=_free_port_url())
-    began = time.monotonic()
     result = evaluate_alerts(instance, settings, None)
-    assert time.monotonic() - began < 1.5
     assert result.cursor and alerts.read_alerts(settings.alerts_log)
     delivered = alerts.post_webhook(
         settings.alert_webhook_url, alerts.Alert("x", "y", "http://127.0.0.1:3000/")
@@ -274,16 +272,29 @@ def test_webhook_down_neither_blocks_nor_crashes(failed_check):
     assert delivered is False
 
 
-def test_slow_webhook_does_not_block_the_sensor(failed_check):
-    slow = Receiver(delay=alerts.WEBHOOK_TIMEOUT_SECONDS * 3)
+def test_slow_webhook_does_not_block_the_sensor(failed_check, monkeypatch):
+    # Delivery is held until the sensor has returned; a sensor that waited for it would hold
+    # itself up until the safety timeout and record an unreleased delivery.
+    # (How long a tick takes with a slow or absent webhook: bench/alert_latency.py.)
+    gate, released = threading.Event(), []
+
+    def held_delivery(url, alert, *args, **kwargs):
+        released.append(gate.wait(timeout=30))
+        return True
+
+    monkeypatch.setattr(alerts, "post_webhook", held_delivery)
+    settings, instance, _, _ = failed_check
+    settings = dataclasses.replace(settings, alert_webhook_url="http://127.0.0.1:9/held")
+    evaluate_alerts(instance, settings, None)
+    assert alerts.read_alerts(settings.alerts_log)
+    gate.set()
+    assert _wait_for(lambda: released)
+    assert released == [True]
+
+
+def test_slow_webhook_delivery_times_out_without_raising():
+    slow = Receiver(delay=1.0)
     try:
-        settings, instance, _, _ = failed_check
-        settings = dataclasses.replace(settings, alert_webhook_url=slow.url)
-        began = time.monotonic()
-        evaluate_alerts(instance, settings, None)
-        assert time.monotonic() - began < alerts.WEBHOOK_TIMEOUT_SECONDS
-        assert alerts.read_alerts(settings.alerts_log)
-        # delivery times out and retries in the background, without raising
         delivered = alerts.post_webhook(
             slow.url, alerts.Alert("x", "y", "http://127.0.0.1:3000/"), timeout=0.2, attempts=2
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import date
 
 import pytest
@@ -16,12 +17,14 @@ from silver_assets.query.catalogue import (
 )
 from silver_assets.query.routing import (
     FAMILIES,
+    FUZZY_CUTOFF,
     METRIC_ROUTES,
     ONTOLOGY,
     RoutedMetric,
     Routing,
     macro_anchor,
     macro_symbol_for,
+    normalize_metric_name,
     normalize_tickers,
     prefix_value_keys,
     route_metrics,
@@ -79,9 +82,36 @@ def test_duplicates_collapse_and_order_is_kept() -> None:
     assert routing.unsupported == ("Weather",)
 
 
-def test_routing_is_deterministic() -> None:
-    names = ["Price Change", "Open Interst", "EPS", "Institutional Flows", "P/E Ratio"]
-    assert len({route_metrics(names) for _ in range(5)}) == 1
+def test_paraphrases_route_exactly_as_listed() -> None:
+    routing = route_metrics(["Price Change", "Open Interst", "EPS", "Institutional Flows"])
+    assert [(r.requested, r.canonical, r.how) for r in routing.routed] == [
+        ("Price Change", "Price Change (%)", "normalized"),
+        ("Open Interst", "Open Interest", "fuzzy"),
+        ("Institutional Flows", "Institutional Flows", "exact"),
+    ]
+    assert routing.unsupported == ("EPS",)
+
+
+@pytest.mark.parametrize(
+    ("requested", "closest", "ratio", "routed_to"),
+    [
+        # difflib ratio 2 * matches / total length, against the normalised ontology names.
+        ("Nsvolume", "optionsvolume", 16 / 21, "Options Volume"),  # 0.762: just above
+        ("Otrend", "macrotrend", 12 / 16, "Macro Trend"),  # 0.75: the cutoff itself is in
+        ("Nterest", "openinterest", 14 / 19, None),  # 0.737: just below
+    ],
+)
+def test_fuzzy_cutoff_boundary(requested, closest, ratio, routed_to) -> None:
+    # Names no curated alias would hold, so only the difflib cutoff decides.
+    key = normalize_metric_name(requested)
+    assert difflib.SequenceMatcher(None, key, closest).ratio() == pytest.approx(ratio)
+    routing = route_metrics([requested])
+    if routed_to is None:
+        assert (routing.routed, routing.unsupported) == ((), (requested,))
+    else:
+        (routed,) = routing.routed
+        assert (routed.canonical, routed.how) == (routed_to, "fuzzy")
+    assert FUZZY_CUTOFF == 0.75
 
 
 def test_bare_string_is_rejected() -> None:
@@ -224,3 +254,29 @@ def test_unsupported_names_get_the_closest_catalogue_names() -> None:
 def test_readme_lists_the_catalogue() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert catalogue_markdown() in readme
+
+
+def test_blank_names_are_skipped_wherever_they_stand() -> None:
+    routing = route_metrics(["  ", "IV Skew", "", "GPR Index"])
+    assert [r.canonical for r in routing.routed] == ["IV Skew", "GPR Index"]
+
+
+def test_bare_strings_are_named_in_the_error() -> None:
+    with pytest.raises(TypeError, match="^metrics must be a list of strings"):
+        route_metrics("IV Skew")
+    with pytest.raises(TypeError, match="^tickers must be a list of strings"):
+        normalize_tickers("SPY", 5)
+
+
+def test_a_cap_of_one_keeps_one_ticker() -> None:
+    assert normalize_tickers(["spy", "qqq"], 1) == (["SPY"], ["QQQ"])
+    with pytest.raises(ValueError, match="at least 1, got 0"):
+        normalize_tickers(["SPY"], 0)
+
+
+def test_unsupported_message_lists_names_and_examples() -> None:
+    assert unsupported_metrics_message(["Weather", "EPS"]) == (
+        "Unsupported metric(s): 'Weather', 'EPS'. No Silver handler answers them. "
+        "Supported metrics include: Put/Call Ratio, Implied Volatility (IV), "
+        "Options Liquidity, Options Pricing / Spread, Macro Trend, GPR Index."
+    )

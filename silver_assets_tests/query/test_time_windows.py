@@ -137,3 +137,11 @@ def test_in_window_is_end_inclusive() -> None:
 def test_datetime_anchor_is_treated_as_its_date() -> None:
     window = compile_window("options", datetime(2026, 4, 29, 9, 30), _request("today"))
     assert (window.start, window.end) == (date(2026, 4, 29), date(2026, 4, 29))
+
+
+@pytest.mark.parametrize(("time_window", "explicit"), [("past_week", True), ("fortnight", False)])
+def test_a_predicate_without_start_or_length_is_as_explicit_as_the_request(
+    time_window, explicit
+) -> None:
+    window = compile_window("macro", date(2026, 4, 29), _request(time_window), TimePredicate())
+    assert window.explicit is explicit
