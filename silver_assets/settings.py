@@ -1,4 +1,4 @@
-"""One settings object for every location and limit of README: Configuration, read from the environment.
+"""One settings object for every location and limit (README: Configuration), from the environment.
 
 Relative paths resolve against the project root (the folder holding ``pyproject.toml``), so the
 pipeline, the CLI and the query resource agree on where things are, whatever the working directory.

@@ -222,7 +222,7 @@ DATASETS: dict[str, tuple[tuple[str, ...], Any]] = {
 # string that is no date) becomes null, which the schema's ``nullable=False`` then reports.
 SQL_CASTS = {
     pl.Date: "TRY_CAST({} AS DATE)",
-    pl.Float64: "nn({})",  # a NaN counts as missing (docs/metrics.md), in the rules as in the metrics
+    pl.Float64: "nn({})",  # a NaN counts as missing, in the rules as in the metrics
     pl.String: "CAST({} AS VARCHAR)",
 }
 

@@ -153,7 +153,8 @@ def pricing_spread(row: Mapping[str, Any], ticker: str, requested: frozenset[str
     return answer
 
 
-# Macro surface names that ask for one change in particular; the others get docs/metrics.md's choice.
+# Macro surface names that ask for one change in particular; the others get the default choice
+# of docs/metrics.md.
 _SPECIFIC_MACRO = frozenset({"Daily Change (%)", "Monthly Change (%)", "Yearly Change (%)"})
 
 

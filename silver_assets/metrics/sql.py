@@ -46,7 +46,8 @@ def prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     # DuckDB 2.0 folds isnan() to false from Parquet column statistics (which exclude NaN), so a
     # NaN read straight from a file would survive nn(); without that pass isnan() sees the value.
     con.execute("SET disabled_optimizers = 'statistics_propagation'")
-    # A NaN in a numeric column counts as missing (docs/metrics.md) in filters, orderings and aggregates.
+    # A NaN in a numeric column counts as missing (docs/metrics.md) in filters, orderings and
+    # aggregates.
     con.execute(
         "CREATE OR REPLACE TEMP MACRO nn(x) AS "
         "CASE WHEN isnan(CAST(x AS DOUBLE)) THEN NULL ELSE CAST(x AS DOUBLE) END"

@@ -169,7 +169,7 @@ def answer_query(
     time_predicates: Mapping[str, Any] | None = None,
     as_of: date | str | None = None,
 ) -> dict[str, Any]:
-    """The JSON-serialisable payload of docs/queries.md for one request: :func:`answer_payload`, dumped."""
+    """The JSON-serialisable payload (docs/queries.md) of one request: :func:`answer_payload`."""
     return answer_payload(settings, request, time_predicates, as_of).model_dump(mode="json")
 
 

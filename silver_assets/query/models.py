@@ -1,4 +1,4 @@
-"""The query's input contract (docs/queries.md): ``MetadataExtraction`` and per-source time predicates.
+"""The query's input contract (docs/queries.md): ``MetadataExtraction`` and time predicates.
 
 An LLM fills these in, so validation is strict where a lax coercion would change the meaning
 (a bare ``"SPY"`` must not become ``["S", "P", "Y"]``) and forgiving where it cannot (extra fields

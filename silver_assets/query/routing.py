@@ -1,4 +1,4 @@
-"""Metric routing, strict ticker handling, macro aliasing and value-key prefixing (docs/metrics.md and docs/queries.md).
+"""Metric routing, strict tickers, macro aliasing and value-key prefixing (docs/queries.md).
 
 Metric names are matched generously (exact, normalised, then fuzzy) because an LLM paraphrases
 them; tickers are matched strictly because ``SPY`` and ``SPX`` are different instruments.
@@ -20,7 +20,7 @@ from silver_assets.query.catalogue import (
     normalize_metric_name,
 )
 
-# Surface name -> family, and every name routing knows, from the catalogue (docs/metrics.md's table).
+# Surface name -> family, and every name routing knows, from the catalogue.
 METRIC_ROUTES: dict[str, str] = {m.name: m.family for m in CATALOGUE}
 ONTOLOGY: tuple[str, ...] = (*METRIC_ROUTES, *WITHOUT_HANDLER)
 
@@ -152,7 +152,7 @@ def normalize_tickers(tickers: Sequence[str], cap: int) -> tuple[list[str], list
     return unique[:cap], unique[cap:]
 
 
-# ETF → the index the macro lake actually stores (docs/metrics.md). GLD/SLV are stored as themselves.
+# ETF → the index the macro lake stores (docs/metrics.md). GLD/SLV are stored as themselves.
 ETF_INDEX_ALIASES: dict[str, str] = {
     "SPY": "^GSPC",
     "IVV": "^GSPC",

@@ -1,4 +1,4 @@
-"""SilverQueryResource on a materialized demo lake: the original design's validation points and more."""
+"""SilverQueryResource on a materialized demo lake: the original validation points, and more."""
 
 from __future__ import annotations
 

@@ -24,7 +24,6 @@ from silver_assets.query.routing import (
     Routing,
     macro_anchor,
     macro_symbol_for,
-    normalize_metric_name,
     normalize_tickers,
     prefix_value_keys,
     route_metrics,
@@ -87,7 +86,7 @@ def test_paraphrases_route_exactly_as_listed() -> None:
     assert [(r.requested, r.canonical, r.how) for r in routing.routed] == [
         ("Price Change", "Price Change (%)", "normalized"),
         ("Open Interst", "Open Interest", "fuzzy"),
-        ("Institutional Flows", "Institutional Flows", "exact"),
+        ("Institutional Flows", "Institutional Flow", "alias"),
     ]
     assert routing.unsupported == ("EPS",)
 
@@ -278,5 +277,6 @@ def test_unsupported_message_lists_names_and_examples() -> None:
     assert unsupported_metrics_message(["Weather", "EPS"]) == (
         "Unsupported metric(s): 'Weather', 'EPS'. No Silver handler answers them. "
         "Supported metrics include: Put/Call Ratio, Implied Volatility (IV), "
-        "Options Liquidity, Options Pricing / Spread, Macro Trend, GPR Index."
+        "Options Liquidity, Options Pricing / Spread, Macro Trend, GPR Index; "
+        "`silver-assets metrics` lists every name and alias."
     )
