@@ -125,7 +125,7 @@ def test_killed_materialize_is_failed_and_the_next_command_recovers(lake, tmp_pa
     # Kill inside a run (not in Python's imports or between two runs) so that it is left behind.
     _wait_for_a_running_run(tmp_path / "dagster_home")
     killed.send_signal(signal.SIGKILL)
-    killed.wait(timeout=60)
+    killed.communicate(timeout=60)  # reaps it and closes its pipes
     left = _unfinished(tmp_path / "dagster_home")
     assert left  # the kill landed inside a run: it stays unfinished
     again = _materialize(env)
