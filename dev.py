@@ -148,7 +148,8 @@ def main(argv: list[str]) -> int:
         for step in (("ruff", "check", "."), ("ruff", "format", "--check", ".")):
             if run(*step):
                 return 1
-        return run("python", "-m", "pytest", *argv[1:])
+        # Two workers: most of the suite waits on subprocesses (CLI, dagster dev, PostgreSQL).
+        return run("python", "-m", "pytest", "-n", "2", "--dist", "worksteal", *argv[1:])
     rest = argv[1:]
     return run(*(rest[1:] if rest[:1] == ["--"] else rest))
 
