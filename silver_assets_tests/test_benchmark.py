@@ -76,7 +76,7 @@ def test_bench_scale_command_writes_its_json(tmp_path):
         "--json",
         str(out),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "GROUP BY snapshot_date, symbol" in done.stdout  # the one-pass SQL is printed
     figures = json.loads(out.read_text())["2x3"]
