@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import os
+import resource
 import shutil
 import statistics
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -35,10 +38,15 @@ from typing import Any
 import dagster as dg
 
 from silver_assets.automation.runs import run_dataset
-from silver_assets.checks.assets import contract_report
+from silver_assets.checks.assets import check_dataset, contract_report
 from silver_assets.definitions import build_defs
 from silver_assets.lake import files
-from silver_assets.lake.generator import DEFAULT_TICKERS, generate_lake
+from silver_assets.lake.generator import (
+    DEFAULT_END_DATE,
+    DEFAULT_TICKERS,
+    demo_tickers,
+    generate_lake,
+)
 from silver_assets.metrics import sql
 from silver_assets.metrics.compute import OPTION_FAMILIES, direct_family_tables
 from silver_assets.metrics.families import BUILDERS, FAMILY_DATASET
@@ -52,7 +60,9 @@ from silver_assets.partitions import anchor_keys, gpr_months, lake_dates
 from silver_assets.query import answer as answer_module
 from silver_assets.query.answer import answer_query
 from silver_assets.query.routing import macro_symbol_for
+from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import PROJECT_ROOT, Settings
+from silver_assets.sources import versions
 
 BENCH_METRICS = [
     "Put/Call Ratio",
@@ -63,6 +73,10 @@ BENCH_METRICS = [
     "GPR Index",
 ]
 DATASETS = ("options", "macro", "gpr")
+# Lakes of more tickers than this are named by count and digest.
+MAX_NAMED_TICKERS = 8
+# The query phase asks for this many tickers, the most a request may name by default.
+SCALE_REQUEST_TICKERS = 5
 
 
 def _rss_mb() -> float:
@@ -191,9 +205,19 @@ def raw_full_aggregation(settings: Settings) -> None:
     con.close()
 
 
-def lake_for(root: Path, days: int, seed: int, tickers: Sequence[str]) -> Settings:
-    """Build (or reuse) a demo lake for these parameters; return settings pointing at it."""
-    name = f"days{days}-seed{seed}-{'_'.join(tickers)}"
+def lake_for(
+    root: Path, days: int, seed: int, tickers: Sequence[str], workers: int = 1
+) -> Settings:
+    """Build (or reuse) a demo lake for these parameters; return settings pointing at it.
+
+    With several ``workers`` each process writes an interleaved share of the tickers: a
+    ticker's files do not depend on the others, and the shared macro, GPR and state files
+    every share writes are identical and replaced atomically.
+    """
+    names = "_".join(tickers)
+    if len(tickers) > MAX_NAMED_TICKERS:  # a folder name must stay short
+        names = f"{len(tickers)}tickers-{zlib.crc32(names.encode()):08x}"
+    name = f"days{days}-seed{seed}-{names}"
     base = root / name
     settings = Settings(
         lake_root=base / "silver",
@@ -204,14 +228,16 @@ def lake_for(root: Path, days: int, seed: int, tickers: Sequence[str]) -> Settin
     )
     marker = base / ".complete"
     if not marker.exists():
-        generate_lake(
-            settings.lake_root,
-            days=days,
-            seed=seed,
-            tickers=tuple(tickers),
-            state_path=settings.state_path,
-            progress=True,
-        )
+        shares = [tuple(tickers[i::workers]) for i in range(min(workers, len(tickers)))]
+        jobs = [
+            (settings.lake_root, days, seed, share, DEFAULT_END_DATE, settings.state_path)
+            for share in shares
+        ]
+        if len(jobs) == 1:
+            generate_lake(*jobs[0], progress=True)
+        else:
+            with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
+                pool.starmap(generate_lake, jobs)
         marker.write_text("ok")
     return settings
 
@@ -383,5 +409,284 @@ def run_benchmark(
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
+        log(f"wrote {json_path}")
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# bench scale: many tickers, a year, each phase in a fresh process
+# --------------------------------------------------------------------------------------------
+
+# One DuckDB query over every option file that computes each per-(date, symbol) input the six
+# families read (the macro and GPR families read no chains): the limit a backfill can approach.
+ONEPASS_SQL = f"""
+WITH chain AS (
+    SELECT CAST(snapshot_date AS DATE) AS snapshot_date, CAST(symbol AS VARCHAR) AS symbol,
+           CAST(contract_symbol AS VARCHAR) AS contract_symbol,
+           lower(CAST(option_type AS VARCHAR)) AS option_type, nn(strike) AS strike,
+           CAST(dte AS INTEGER) AS dte, nn(underlying_price) AS underlying_price,
+           nn(bid) AS bid, nn(ask) AS ask, nn(last_price) AS last_price, nn(volume) AS volume,
+           nn(open_interest) AS open_interest, nn(implied_volatility) AS iv,
+           nn(moneyness_pct) AS moneyness_pct, nn(spread_pct) AS spread_pct,
+           coalesce(CAST(is_liquid AS BOOLEAN), false) AS is_liquid
+    FROM read_parquet($files, union_by_name = true)
+),
+marked AS (
+    SELECT *, is_liquid AND dte BETWEEN {sql.ATM_DTE_MIN} AND {sql.ATM_DTE_MAX} AS quoted,
+           round(strike / underlying_price - 1, 10) AS signed_moneyness
+    FROM chain
+)
+SELECT snapshot_date, symbol,
+       sum(volume) FILTER (option_type = 'put') AS put_volume,
+       sum(volume) FILTER (option_type = 'call') AS call_volume,
+       sum(open_interest) FILTER (option_type = 'put') AS put_oi,
+       sum(open_interest) FILTER (option_type = 'call') AS call_oi,
+       sum(volume) AS volume, sum(open_interest) AS open_interest,
+       avg(spread_pct) FILTER (is_liquid) AS liquid_spread, count(*) FILTER (is_liquid) AS liquid,
+       arg_min(contract_symbol, (abs(moneyness_pct), spread_pct, contract_symbol))
+           FILTER (quoted AND iv IS NOT NULL) AS atm_contract,
+       arg_min(contract_symbol, (abs(abs(signed_moneyness) - {sql.SKEW_TARGET}), spread_pct))
+           FILTER (quoted AND iv IS NOT NULL AND option_type = 'put'
+                   AND signed_moneyness BETWEEN -{sql.SKEW_BAND_MAX} AND -{sql.SKEW_BAND_MIN})
+           AS put_wing,
+       arg_min(contract_symbol, (abs(abs(signed_moneyness) - {sql.SKEW_TARGET}), spread_pct))
+           FILTER (quoted AND iv IS NOT NULL AND option_type = 'call'
+                   AND signed_moneyness BETWEEN {sql.SKEW_BAND_MIN} AND {sql.SKEW_BAND_MAX})
+           AS call_wing,
+       avg(underlying_price) FILTER (quoted) AS underlying, avg(bid) FILTER (quoted) AS bid,
+       avg(ask) FILTER (quoted) AS ask, avg(last_price) FILTER (quoted) AS last_price
+FROM marked
+GROUP BY snapshot_date, symbol
+"""
+
+SCALE_ROWS = [
+    ("option rows", lambda r: f"{r['rows'] / 1e6:.1f} M"),
+    ("options backfill through Dagster (s)", lambda r: f"{r['backfill_s']:.1f}"),
+    ("backfill compute alone (s)", lambda r: f"{r['backfill_compute_s']:.1f}"),
+    ("source observation alone (s)", lambda r: f"{r['observe_s']:.2f}"),
+    ("contract checks alone (s)", lambda r: f"{r['checks_s']:.2f}"),
+    ("Dagster overhead (s)", lambda r: f"{r['dagster_overhead_s']:.1f}"),
+    ("one-pass reference (s)", lambda r: f"{r['onepass_s']:.1f}"),
+    ("backfill / one-pass (x)", lambda r: f"{r['backfill_vs_onepass']:.1f}"),
+    ("backfill compute / one-pass (x)", lambda r: f"{r['backfill_compute_vs_onepass']:.1f}"),
+    ("observation + checks / one-pass (x)", lambda r: f"{r['observe_checks_vs_onepass']:.2f}"),
+    *(
+        (f"CPU seconds, {phase}", lambda r, p=phase: f"{r['cpu_s_by_phase'][p]:.1f}")
+        for phase in ("backfill", "compute", "onepass")
+    ),
+    ("daily run of the newest anchor (s)", lambda r: f"{r['daily_run_s']:.2f}"),
+    ("query p50, 5 tickers x 6 families (ms)", lambda r: f"{r['query_p50_ms']:.2f}"),
+    *(
+        (f"peak RSS, {phase} (MB)", lambda r, p=phase: f"{r['peak_rss_by_phase_mb'][p]:.0f}")
+        for phase in ("backfill", "compute", "observe", "checks", "onepass", "daily_run", "query")
+    ),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Measured:
+    """One phase: wall seconds, CPU seconds (steadier on a shared machine), peak RSS, result."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+    result: Any
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _measured(phase: Callable[..., Any], *args: Any) -> Measured:
+    """Run ``phase`` here and measure it; the peak RSS is this process's."""
+    began, cpu = time.perf_counter(), _cpu_seconds()
+    result = phase(*args)
+    seconds, cpu = time.perf_counter() - began, _cpu_seconds() - cpu
+    return Measured(seconds, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, result)
+
+
+def in_fresh_process(phase: Callable[..., Any], *args: Any) -> Measured:
+    """``_measured`` in a new process, so the peak RSS is the phase's own."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_measured, (phase, *args))
+
+
+def _scale_instance(folder: Path) -> dg.DagsterInstance:
+    """A persistent instance (SQLite, like a deployment's) shared by the backfill and daily run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.local_temp(tempdir=str(folder))
+
+
+def options_backfill(settings: Settings, instance_dir: Path) -> int:
+    """Every options anchor but the newest, one single-run backfill through Dagster."""
+    last = files.options_dates(settings.lake_root)[-1].isoformat()
+    keys = [k for k in anchor_keys("options", settings, history=True) if k < last]
+    run = run_dataset(build_defs(settings), _scale_instance(instance_dir), "options", keys)
+    if not run.success:
+        raise RuntimeError(f"options backfill failed: {run.failed_checks}")
+    return len(keys)
+
+
+def history_of_other_datasets(settings: Settings, instance_dir: Path) -> None:
+    """Macro and GPR anchors before the newest, so the daily run sees a steady state."""
+    defs, instance = build_defs(settings), _scale_instance(instance_dir)
+    last = files.options_dates(settings.lake_root)[-1]
+    for dataset, newest in (("macro", last), ("gpr", last.replace(day=1))):
+        keys = [k for k in anchor_keys(dataset, settings, history=True) if k < newest.isoformat()]
+        if keys and not run_dataset(defs, instance, dataset, keys).success:
+            raise RuntimeError(f"{dataset} history failed")
+
+
+def options_compute(settings: Settings, scratch: Path) -> None:
+    """The options backfill's own functions, without Dagster, into a scratch snapshot store."""
+    settings = dataclasses.replace(settings, snapshot_root=scratch)
+    days = files.options_dates(settings.lake_root)[:-1]
+    con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
+    daily_scan(con, settings, days, "bench-compute")
+    for family in OPTION_FAMILIES:
+        option_family_partitions(con, settings, family, days, "bench-compute")
+    con.close()
+
+
+def options_observation(settings: Settings) -> int:
+    """What the options source observation computes: one data version per anchor date."""
+    days = files.options_dates(settings.lake_root)[:-1]
+    return len({versions.version_of_day(settings.lake_root, "options", day) for day in days})
+
+
+def options_checks(settings: Settings) -> bool:
+    """The options contract check of the backfill's partition range, minus Dagster."""
+    days = files.options_dates(settings.lake_root)[:-1]
+    silver = SilverLakeResource.from_settings(settings)
+    return check_dataset("options", silver, [day.isoformat() for day in days]).passed
+
+
+def onepass(settings: Settings) -> int:
+    """The one-pass reference; the number of (date, symbol) rows it returns."""
+    con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
+    pattern = str(settings.lake_root / "options" / "*" / "*.parquet")
+    rows = con.execute(ONEPASS_SQL, {"files": pattern}).to_arrow_table().num_rows
+    con.close()
+    return rows
+
+
+def daily_run(settings: Settings, instance_dir: Path) -> None:
+    """The newest anchor of every dataset through Dagster, after the backfill."""
+    defs, instance = build_defs(settings), _scale_instance(instance_dir)
+    last = files.options_dates(settings.lake_root)[-1]
+    for dataset in DATASETS:
+        key = last.replace(day=1) if dataset == "gpr" else last
+        if not run_dataset(defs, instance, dataset, [key.isoformat()]).success:
+            raise RuntimeError(f"daily {dataset} run failed")
+
+
+def query_p50_ms(settings: Settings, tickers: Sequence[str], requests: int = 200) -> float:
+    """Warm p50 of a six-family request for ``tickers`` from the snapshots."""
+    request = {"tickers": list(tickers), "metrics": BENCH_METRICS, "time_window": "past_week"}
+    answer_query(settings, request)
+    return statistics.median(timed(lambda: answer_query(settings, request), requests)) * 1000
+
+
+def option_rows(settings: Settings) -> int:
+    con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
+    pattern = str(settings.lake_root / "options" / "*" / "*.parquet")
+    (rows,) = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": pattern}).fetchone()
+    con.close()
+    return rows
+
+
+def bench_scale_lake(settings: Settings, tickers: Sequence[str], log) -> dict[str, Any]:
+    """Every scale measurement of one lake, each phase in its own process."""
+    scratch = Path(tempfile.mkdtemp(prefix="scale-run-", dir=settings.lake_root.parent))
+    settings = dataclasses.replace(
+        settings, snapshot_root=scratch / "snapshots", audit_root=scratch / "logs"
+    )
+    instance_dir = scratch / "dagster"
+    rss: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+
+    def phase(name: str, function: Callable[..., Any], *args: Any) -> Any:
+        log(f"  {name} ...")
+        measured = in_fresh_process(function, settings, *args)
+        seconds[name], cpu[name] = measured.seconds, measured.cpu_seconds
+        rss[name] = measured.peak_rss_mb
+        log(f"  {name}: {seconds[name]:.2f} s ({cpu[name]:.2f} s CPU), peak RSS {rss[name]:.0f} MB")
+        return measured.result
+
+    try:
+        phase("onepass", onepass)
+        phase("observe", options_observation)
+        phase("checks", options_checks)
+        phase("compute", options_compute, scratch / "compute-snapshots")
+        phase("backfill", options_backfill, instance_dir)
+        log("  macro and GPR history (not timed) ...")
+        in_fresh_process(history_of_other_datasets, settings, instance_dir)
+        phase("daily_run", daily_run, instance_dir)
+        query_ms = phase("query", query_p50_ms, tickers[:SCALE_REQUEST_TICKERS])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    onepass_s = seconds["onepass"]
+    return {
+        "tickers": len(tickers),
+        "days": len(files.options_dates(settings.lake_root)),
+        "rows": option_rows(settings),
+        "backfill_s": seconds["backfill"],
+        "backfill_compute_s": seconds["compute"],
+        "observe_s": seconds["observe"],
+        "checks_s": seconds["checks"],
+        "dagster_overhead_s": seconds["backfill"]
+        - seconds["compute"]
+        - seconds["observe"]
+        - seconds["checks"],
+        "onepass_s": onepass_s,
+        "backfill_vs_onepass": seconds["backfill"] / onepass_s,
+        "backfill_compute_vs_onepass": seconds["compute"] / onepass_s,
+        "observe_checks_vs_onepass": (seconds["observe"] + seconds["checks"]) / onepass_s,
+        "daily_run_s": seconds["daily_run"],
+        "query_p50_ms": query_ms,
+        "peak_rss_mb": max(v for k, v in rss.items() if k != "onepass"),
+        "peak_rss_by_phase_mb": rss,
+        "cpu_s_by_phase": cpu,
+        "cores": os.cpu_count(),
+        "load_average": os.getloadavg()[0],
+    }
+
+
+def render_scale_table(results: dict[str, dict[str, Any]]) -> str:
+    header = ["measure", *results]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for label, cell in SCALE_ROWS:
+        lines.append("| " + " | ".join([label] + [cell(r) for r in results.values()]) + " |")
+    return "\n".join(lines)
+
+
+def run_scale_benchmark(
+    ticker_counts: Sequence[int],
+    days: int,
+    seed: int = 7,
+    lakes_root: Path | None = None,
+    json_path: Path | None = None,
+    log=print,
+) -> dict[str, dict[str, Any]]:
+    """``bench scale``: every phase on lakes of each ticker count; print the table and SQL."""
+    lakes_root = lakes_root or PROJECT_ROOT / "bench" / "lakes"
+    log(
+        f"silver-assets bench scale: {os.cpu_count()} cores, {days} days, seed {seed}, tickers "
+        f"{' '.join(map(str, ticker_counts))} (SYNTHETIC demo lakes in {lakes_root})"
+    )
+    log("one-pass reference SQL ($files = every options file):" + ONEPASS_SQL)
+    results: dict[str, dict[str, Any]] = {}
+    for count in ticker_counts:
+        tickers = demo_tickers(count)
+        log(f"lake of {count} tickers x {days} days")
+        settings = lake_for(lakes_root, days, seed, tickers, workers=os.cpu_count() or 1)
+        results[f"{count}x{days}"] = bench_scale_lake(settings, tickers, log)
+        if json_path is not None:  # after each size, so a long run keeps what it measured
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(json.dumps(results, indent=2))
+    log(render_scale_table(results))
+    if json_path is not None:
         log(f"wrote {json_path}")
     return results

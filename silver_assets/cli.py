@@ -374,6 +374,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_scale(args: argparse.Namespace) -> int:
+    from silver_assets.benchmark import run_scale_benchmark
+
+    if any(count < 1 for count in args.tickers_count):
+        raise CliError("--tickers-count values must be at least 1")
+    if args.days < 2:
+        raise CliError("--days must be at least 2 (one anchor to backfill, one to add)")
+    run_scale_benchmark(
+        args.tickers_count,
+        args.days,
+        seed=args.seed,
+        lakes_root=args.lakes_root,
+        json_path=args.json,
+    )
+    return 0
+
+
 # -------------------------------------------------------------------------------------- main
 
 
@@ -459,6 +476,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--lakes-root", type=Path, help="where lakes are built and reused")
     bench.add_argument("--json", type=Path, help="also write the figures as JSON here")
     bench.set_defaults(func=cmd_bench)
+    bench_commands = bench.add_subparsers(dest="bench_command")
+    scale = bench_commands.add_parser(
+        "scale", help="backfill, checks, daily run and query against a one-pass reference"
+    )
+    scale.add_argument(
+        "--tickers-count", type=int, nargs="+", default=[5, 20, 100], help="lake sizes"
+    )
+    scale.add_argument("--days", type=int, default=252, help="trading days (default 252)")
+    scale.add_argument("--seed", type=int, default=7)
+    scale.add_argument("--lakes-root", type=Path, help="where lakes are built and reused")
+    scale.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    scale.set_defaults(func=cmd_bench_scale)
     return parser
 
 

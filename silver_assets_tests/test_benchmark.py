@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from silver_assets.benchmark import render_table, run_benchmark
 
@@ -42,3 +45,48 @@ def test_benchmark_on_a_tiny_lake(tmp_path):
     assert figures["peak_rss_mb"] > 0 and figures["cores"] >= 1
     assert render_table(results) in lines
     assert any("cores" in line for line in lines)
+
+
+SCALE_KEYS = {
+    "tickers",
+    "days",
+    "rows",
+    "backfill_s",
+    "backfill_compute_s",
+    "observe_s",
+    "checks_s",
+    "onepass_s",
+    "backfill_vs_onepass",
+    "daily_run_s",
+    "query_p50_ms",
+    "peak_rss_mb",
+}
+
+
+def test_bench_scale_command_writes_its_json(tmp_path):
+    out = tmp_path / "scale.json"
+    command = [
+        str(Path(sys.executable).parent / "silver-assets"),
+        "bench",
+        "scale",
+        "--tickers-count",
+        "2",
+        "--days",
+        "3",
+        "--lakes-root",
+        str(tmp_path / "lakes"),
+        "--json",
+        str(out),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "GROUP BY snapshot_date, symbol" in done.stdout  # the one-pass SQL is printed
+    figures = json.loads(out.read_text())["2x3"]
+    assert set(figures) >= SCALE_KEYS
+    assert (figures["tickers"], figures["days"]) == (2, 3)
+    assert figures["rows"] > 0 and figures["onepass_s"] > 0 and figures["query_p50_ms"] > 0
+    assert figures["backfill_vs_onepass"] == figures["backfill_s"] / figures["onepass_s"]
+    assert figures["peak_rss_mb"] >= max(
+        v for k, v in figures["peak_rss_by_phase_mb"].items() if k != "onepass"
+    )
+    assert "| option rows |" in done.stdout

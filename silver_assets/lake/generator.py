@@ -99,7 +99,8 @@ _PROFILES: dict[str, _Profile] = {
     "GLD": _Profile(400.0, 0.16, 0.0, 0.03, "metals", 0.90, 0.4, 1.8, 2_000),
     "SLV": _Profile(70.0, 0.30, 0.0, 0.02, "metals", 0.80, 0.4, 2.2, 1_500),
 }
-_GENERIC_PROFILE = _Profile(100.0, 0.25, 0.0, 0.08, "equity", 0.6, 0.8, 2.0, 800)
+# Scale benchmarks name their extra tickers G001, G002, ... after the named ones.
+GENERIC_PREFIX = "G"
 
 # Market vol regimes: calm, normal, stressed. ATM vol multipliers and daily transition matrix.
 _REGIME_VOL = np.array([0.8, 1.0, 1.55])
@@ -221,8 +222,31 @@ class _Market:
         return float(self.spot[ticker][bisect.bisect_left(self.sessions, day.replace(day=1))])
 
 
+def demo_tickers(count: int) -> tuple[str, ...]:
+    """``count`` tickers: the named ones first, then generic ``G001``, ``G002``, ..."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"ticker count must be an integer >= 1, got {count!r}")
+    generic = (f"{GENERIC_PREFIX}{i:03d}" for i in range(1, count - len(DEFAULT_TICKERS) + 1))
+    return (DEFAULT_TICKERS + tuple(generic))[:count]
+
+
 def _profile(ticker: str) -> _Profile:
-    return _PROFILES.get(ticker, _GENERIC_PROFILE)
+    """A named ticker's profile; any other gets one drawn from its name alone (not the seed),
+    so a generic ticker looks the same in every lake: a single name near 100, mid-size vol."""
+    if ticker in _PROFILES:
+        return _PROFILES[ticker]
+    draw = _rng(0, "profile", ticker).random(7)
+    return _Profile(
+        spot=round(100.0 * math.exp(1.2 * draw[0] - 0.6), 2),  # 55 .. 182
+        vol=0.18 + 0.22 * draw[1],
+        dividend=0.0,
+        skew=0.04 + 0.08 * draw[2],
+        factor="metals" if draw[3] < 0.1 else "equity",
+        beta=0.5 + 0.4 * draw[4],
+        regime_beta=0.6 + 0.4 * draw[5],
+        spread=1.5 + 1.5 * draw[6],
+        volume=300.0 + 1_500.0 * draw[0],
+    )
 
 
 def _atm_term(profile: _Profile, short: float | np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -37,8 +37,10 @@ from silver_assets.settings import Settings
 from silver_assets.snapshots import SnapshotStore
 from silver_assets.sources import versions
 
-# Days per daily-scan query: bounds memory on a year's backfill and paces progress messages.
+# Days per daily-scan query: paces progress messages (the scan itself streams).
 SCAN_CHUNK_DAYS = 21
+# Anchors per family computation: bounds memory on a year's backfill of many tickers.
+FAMILY_CHUNK_DAYS = 21
 
 
 def _chunks(days: Sequence[date], size: int) -> Iterator[list[date]]:
@@ -98,14 +100,16 @@ def daily_scan(
     for chunk in _chunks(sorted(days), SCAN_CHUNK_DAYS):
         paths = [path for day in chunk for path in files.options_files(lake, day)]
         try:
-            loaded = sql.load_chains(con, paths, chunk[0], chunk[-1])
+            sql.load_chains(con, paths, chunk[0], chunk[-1])
+            tables = sql.daily_tables(con)
         except duckdb.Error as exc:
             # Read outside a run's contract check (the benchmark): name the culprit here too.
             broken = unreadable_files(paths)
             named = "; ".join(f"{Path(p).name} ({why})" for p, why in broken.items())
             raise ValueError(f"unreadable option files: {named or exc}") from exc
+        loaded = sql.scanned_contracts(con)
         day_versions = {day: versions.version_of_day(lake, "options", day) for day in chunk}
-        for name, table in sql.daily_tables(con).items():
+        for name, table in tables.items():
             table = with_versions(table, "snapshot_date", day_versions)
             counts = write_partitions(
                 store, name, table, chunk, "snapshot_date", run_id, lake_origin(paths)
@@ -157,13 +161,24 @@ def option_family_partitions(
     days: Sequence[date],
     run_id: str,
 ) -> tuple[pa.Table, dict[str, int]]:
-    """Compute and write one option family for ``days``; the table and rows per partition."""
+    """Compute and write one option family for ``days``; its rows and rows per partition.
+
+    Anchors go in chunks of ``FAMILY_CHUNK_DAYS``: each chunk stands on the snapshot the
+    previous one just wrote, as a daily run stands on yesterday's, so memory and reads stay
+    those of one chunk however long the backfill. The rows returned (for the UI's
+    per-partition metadata) leave out the IV-rank window, the one column that grows with history.
+    """
     require_lake_dates("options", settings, days)
     store = SnapshotStore(settings.snapshot_root)
-    inputs = daily_inputs(store, family, sorted(days), settings)
-    table = option_family(con, family, inputs, sorted(days), settings)
     origin = lake_origin(p for day in days for p in files.options_files(settings.lake_root, day))
-    return table, write_partitions(store, family, table, days, "anchor_date", run_id, origin)
+    tables: list[pa.Table] = []
+    counts: dict[str, int] = {}
+    for chunk in _chunks(sorted(days), FAMILY_CHUNK_DAYS):
+        inputs = daily_inputs(store, family, chunk, settings)
+        table = option_family(con, family, inputs, chunk, settings)
+        counts |= write_partitions(store, family, table, chunk, "anchor_date", run_id, origin)
+        tables.append(table.drop_columns([c for c in ("atm_window",) if c in table.column_names]))
+    return pa.concat_tables(tables, promote_options="permissive"), counts
 
 
 def macro_partitions(

@@ -66,24 +66,31 @@ def _paths(files: Sequence[Path | str]) -> list[str]:
 
 def load_chains(
     con: duckdb.DuckDBPyConnection, files: Sequence[Path | str], start: date, end: date
-) -> int:
-    """Load the option rows of ``files`` with ``snapshot_date`` in ``[start, end]`` as ``chain``.
+) -> None:
+    """Expose the option rows of ``files`` with ``snapshot_date`` in ``[start, end]`` as ``chain``.
 
-    Files are read by column name, so older 18-column files load beside newer ones; ISO-string
-    dates are cast. Returns the row count.
+    ``chain`` is a view, not a table: :func:`daily_tables` reads it once, streaming, so memory
+    does not grow with the number of files. Files are read by column name, so older 18-column
+    files load beside newer ones; ISO-string dates are cast.
     """
     if not files:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE chain (snapshot_date DATE, symbol VARCHAR, "
-            "contract_symbol VARCHAR, option_type VARCHAR, strike DOUBLE, dte INTEGER, "
-            "underlying_price DOUBLE, bid DOUBLE, ask DOUBLE, last_price DOUBLE, volume DOUBLE, "
-            "open_interest DOUBLE, implied_volatility DOUBLE, moneyness_pct DOUBLE, "
-            "spread_pct DOUBLE, is_liquid BOOLEAN)"
+            "CREATE OR REPLACE TEMP VIEW chain AS SELECT * FROM (VALUES (CAST(NULL AS DATE), "
+            "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), "
+            "CAST(NULL AS DOUBLE), CAST(NULL AS INTEGER), CAST(NULL AS DOUBLE), "
+            "CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), "
+            "CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), "
+            "CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS BOOLEAN))) AS t("
+            "snapshot_date, symbol, contract_symbol, option_type, strike, dte, "
+            "underlying_price, bid, ask, last_price, volume, open_interest, implied_volatility, "
+            "moneyness_pct, spread_pct, is_liquid) WHERE false"
         )
-        return 0
+        return
+    # A view cannot hold bound parameters: the file list and dates go in as quoted literals.
+    listed = ", ".join("'" + path.replace("'", "''") + "'" for path in _paths(files))
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE chain AS
+        f"""
+        CREATE OR REPLACE TEMP VIEW chain AS
         SELECT CAST(snapshot_date AS DATE) AS snapshot_date,
                CAST(symbol AS VARCHAR) AS symbol,
                CAST(contract_symbol AS VARCHAR) AS contract_symbol,
@@ -97,99 +104,121 @@ def load_chains(
                nn(moneyness_pct) AS moneyness_pct,
                nn(spread_pct) AS spread_pct,
                coalesce(CAST(is_liquid AS BOOLEAN), false) AS is_liquid
-        FROM read_parquet($files, union_by_name = true)
-        WHERE CAST(snapshot_date AS DATE) BETWEEN $start AND $end
-        """,
-        {"files": _paths(files), "start": start, "end": end},
+        FROM read_parquet([{listed}], union_by_name = true)
+        WHERE CAST(snapshot_date AS DATE) BETWEEN DATE '{start.isoformat()}'
+                                              AND DATE '{end.isoformat()}'
+        """
     )
-    return con.sql("SELECT count(*) FROM chain").fetchall()[0][0]
 
 
-PCR_DAILY_SQL = """
+def _first_by(*keys: str) -> str:
+    """An ``arg_min`` ordering key equal to ``ORDER BY key ASC NULLS LAST, ...``.
+
+    Each key is preceded by whether it is NULL, so NULLs sort last without relying on how
+    struct comparison treats NULL fields.
+    """
+    fields = []
+    for i, key in enumerate(keys):
+        fields += [f"n{i} := ({key}) IS NULL", f"v{i} := ({key})"]
+    return f"struct_pack({', '.join(fields)})"
+
+
+# One streaming pass over ``chain``: every per-(snapshot_date, symbol) aggregate the five daily
+# assets need. The surface is the liquid, DTE-bounded contracts with an IV, that ATM and skew
+# are read from; moneyness is rounded so float noise (110/100 - 1 = 0.10000000000000009)
+# cannot move a band edge or a tie.
+_WING = "struct_pack(contract_symbol := contract_symbol, iv := implied_volatility)"
+_WING_ORDER = _first_by(
+    f"round(abs(abs(signed_moneyness) - {SKEW_TARGET}), 10)", "spread_pct", "contract_symbol"
+)
+DAILY_INPUTS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE daily_inputs AS
+WITH marked AS (
+    SELECT *,
+           is_liquid AND dte BETWEEN {ATM_DTE_MIN} AND {ATM_DTE_MAX} AS quoted,
+           is_liquid AND dte BETWEEN {ATM_DTE_MIN} AND {ATM_DTE_MAX}
+               AND implied_volatility IS NOT NULL AS surface,
+           round(strike / underlying_price - 1, 10) AS signed_moneyness
+    FROM chain
+)
 SELECT snapshot_date, symbol,
+       count(*) AS contracts,
        CAST(coalesce(sum(volume) FILTER (option_type = 'put'), 0) AS BIGINT) AS put_volume,
        CAST(coalesce(sum(volume) FILTER (option_type = 'call'), 0) AS BIGINT) AS call_volume,
        CAST(coalesce(sum(open_interest) FILTER (option_type = 'put'), 0) AS BIGINT) AS put_oi,
        CAST(coalesce(sum(open_interest) FILTER (option_type = 'call'), 0) AS BIGINT) AS call_oi,
+       CAST(coalesce(sum(volume), 0) AS BIGINT) AS daily_option_volume,
+       CAST(coalesce(sum(open_interest), 0) AS BIGINT) AS open_interest,
+       round(avg(spread_pct) FILTER (is_liquid), 4) AS avg_spread_pct,
+       CAST(count(*) FILTER (is_liquid) AS BIGINT) AS liquid_contracts,
+       round(avg(underlying_price) FILTER (quoted), 4) AS underlying_price,
+       round(avg(bid) FILTER (quoted), 4) AS avg_bid,
+       round(avg(ask) FILTER (quoted), 4) AS avg_ask,
+       round(avg(spread_pct) FILTER (quoted), 4) AS quote_avg_spread_pct,
+       round(avg(last_price) FILTER (quoted), 4) AS avg_last_price,
+       CAST(count(*) FILTER (quoted) AS BIGINT) AS quote_contracts,
+       count(*) FILTER (surface) AS surface_contracts,
+       arg_min(
+           struct_pack(contract_symbol := contract_symbol, iv := implied_volatility,
+                       moneyness_pct := moneyness_pct, spread_pct := spread_pct,
+                       strike := strike, dte := dte),
+           {_first_by("abs(moneyness_pct)", "spread_pct", "contract_symbol")}
+       ) FILTER (surface) AS atm,
+       arg_min({_WING}, {_WING_ORDER}) FILTER (
+           surface AND option_type = 'put'
+           AND signed_moneyness BETWEEN -{SKEW_BAND_MAX} AND -{SKEW_BAND_MIN}) AS put_wing,
+       arg_min({_WING}, {_WING_ORDER}) FILTER (
+           surface AND option_type = 'call'
+           AND signed_moneyness BETWEEN {SKEW_BAND_MIN} AND {SKEW_BAND_MAX}) AS call_wing
+FROM marked
+GROUP BY snapshot_date, symbol
+"""
+
+PCR_DAILY_SQL = """
+SELECT snapshot_date, symbol, put_volume, call_volume, put_oi, call_oi,
        CASE WHEN call_volume = 0 THEN 0.0 ELSE round(put_volume / call_volume, 3) END
            AS pcr_volume,
        CASE WHEN call_oi = 0 THEN 0.0 ELSE round(put_oi / call_oi, 3) END AS pcr_open_interest,
        CASE WHEN pcr_volume > 1.0 THEN 'Bearish Sentiment' ELSE 'Bullish/Neutral' END
            AS pcr_status
-FROM chain
-GROUP BY snapshot_date, symbol
+FROM daily_inputs
 ORDER BY snapshot_date, symbol
 """
 
-# Liquid, DTE-bounded contracts with an IV: the surface ATM and skew are read from. Moneyness
-# is rounded so float noise (110/100 - 1 = 0.10000000000000009) cannot move a band edge or a tie.
-_SURFACE = f"""
-SELECT *, round(strike / underlying_price - 1, 10) AS signed_moneyness
-FROM chain
-WHERE is_liquid AND dte BETWEEN {ATM_DTE_MIN} AND {ATM_DTE_MAX}
-  AND implied_volatility IS NOT NULL
-"""
-
-ATM_DAILY_SQL = f"""
-SELECT snapshot_date, symbol, contract_symbol AS atm_contract_symbol,
-       implied_volatility AS atm_iv, moneyness_pct AS atm_moneyness_pct,
-       spread_pct AS atm_spread_pct, strike AS atm_strike, dte AS atm_dte
-FROM ({_SURFACE})
-QUALIFY row_number() OVER (
-    PARTITION BY snapshot_date, symbol
-    ORDER BY abs(moneyness_pct) ASC NULLS LAST, spread_pct ASC NULLS LAST, contract_symbol
-) = 1
+# ATM: the surface contract of least |moneyness|, then tightest spread, then contract symbol.
+ATM_DAILY_SQL = """
+SELECT snapshot_date, symbol, atm.contract_symbol AS atm_contract_symbol,
+       atm.iv AS atm_iv, atm.moneyness_pct AS atm_moneyness_pct,
+       atm.spread_pct AS atm_spread_pct, atm.strike AS atm_strike, atm.dte AS atm_dte
+FROM daily_inputs
+WHERE surface_contracts > 0
 ORDER BY snapshot_date, symbol
 """
 
-SKEW_DAILY_SQL = f"""
-WITH surface AS ({_SURFACE}),
-wings AS (
-    SELECT snapshot_date, symbol, option_type, contract_symbol, implied_volatility
-    FROM surface
-    WHERE (option_type = 'put' AND signed_moneyness BETWEEN -{SKEW_BAND_MAX} AND -{SKEW_BAND_MIN})
-       OR (option_type = 'call' AND signed_moneyness BETWEEN {SKEW_BAND_MIN} AND {SKEW_BAND_MAX})
-    QUALIFY row_number() OVER (
-        PARTITION BY snapshot_date, symbol, option_type
-        ORDER BY round(abs(abs(signed_moneyness) - {SKEW_TARGET}), 10), spread_pct ASC NULLS LAST,
-                 contract_symbol
-    ) = 1
-),
-days AS (SELECT DISTINCT snapshot_date, symbol FROM surface)
-SELECT d.snapshot_date, d.symbol,
-       p.contract_symbol AS put_wing_contract_symbol, p.implied_volatility AS otm_put_iv,
-       c.contract_symbol AS call_wing_contract_symbol, c.implied_volatility AS otm_call_iv,
-       round(p.implied_volatility - c.implied_volatility, 4) AS iv_skew
-FROM days d
-LEFT JOIN wings p ON p.snapshot_date = d.snapshot_date AND p.symbol = d.symbol
-                 AND p.option_type = 'put'
-LEFT JOIN wings c ON c.snapshot_date = d.snapshot_date AND c.symbol = d.symbol
-                 AND c.option_type = 'call'
-ORDER BY d.snapshot_date, d.symbol
+# Skew: per side, the surface contract in the 5-10% OTM band closest to 7.5% OTM, then the
+# tightest spread; a side without one leaves its wing NULL.
+SKEW_DAILY_SQL = """
+SELECT snapshot_date, symbol,
+       put_wing.contract_symbol AS put_wing_contract_symbol, put_wing.iv AS otm_put_iv,
+       call_wing.contract_symbol AS call_wing_contract_symbol, call_wing.iv AS otm_call_iv,
+       round(put_wing.iv - call_wing.iv, 4) AS iv_skew
+FROM daily_inputs
+WHERE surface_contracts > 0
+ORDER BY snapshot_date, symbol
 """
 
 LIQUIDITY_DAILY_SQL = """
-SELECT snapshot_date, symbol,
-       CAST(coalesce(sum(volume), 0) AS BIGINT) AS daily_option_volume,
-       CAST(coalesce(sum(open_interest), 0) AS BIGINT) AS open_interest,
-       round(avg(spread_pct) FILTER (is_liquid), 4) AS avg_spread_pct,
-       CAST(count(*) FILTER (is_liquid) AS BIGINT) AS liquid_contracts
-FROM chain
-GROUP BY snapshot_date, symbol
+SELECT snapshot_date, symbol, daily_option_volume, open_interest, avg_spread_pct,
+       liquid_contracts
+FROM daily_inputs
 ORDER BY snapshot_date, symbol
 """
 
-PRICING_DAILY_SQL = f"""
-SELECT snapshot_date, symbol,
-       round(avg(underlying_price), 4) AS underlying_price,
-       round(avg(bid), 4) AS avg_bid,
-       round(avg(ask), 4) AS avg_ask,
-       round(avg(spread_pct), 4) AS quote_avg_spread_pct,
-       round(avg(last_price), 4) AS avg_last_price,
-       CAST(count(*) AS BIGINT) AS quote_contracts
-FROM chain
-WHERE is_liquid AND dte BETWEEN {ATM_DTE_MIN} AND {ATM_DTE_MAX}
-GROUP BY snapshot_date, symbol
+PRICING_DAILY_SQL = """
+SELECT snapshot_date, symbol, underlying_price, avg_bid, avg_ask, quote_avg_spread_pct,
+       avg_last_price, quote_contracts
+FROM daily_inputs
+WHERE quote_contracts > 0
 ORDER BY snapshot_date, symbol
 """
 
@@ -203,8 +232,14 @@ DAILY_QUERIES: dict[str, str] = {
 
 
 def daily_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
-    """Run every daily query over the loaded ``chain``; one Arrow table per daily asset."""
+    """Aggregate ``chain`` in one pass, then cut one Arrow table per daily asset from it."""
+    con.execute(DAILY_INPUTS_SQL)
     return {name: con.sql(query).to_arrow_table() for name, query in DAILY_QUERIES.items()}
+
+
+def scanned_contracts(con: duckdb.DuckDBPyConnection) -> int:
+    """How many option rows the last :func:`daily_tables` aggregated."""
+    return con.sql("SELECT coalesce(sum(contracts), 0) FROM daily_inputs").fetchall()[0][0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,21 +264,27 @@ def latest_as_of(
     anchors: Sequence[date],
     max_age_days: int = MAX_AGE_DAYS,
 ) -> pa.Table:
-    """For each anchor and symbol, the daily row with the greatest ``snapshot_date <= anchor``."""
+    """For each anchor and symbol, the daily row with the greatest ``snapshot_date <= anchor``.
+
+    An ASOF join finds that row per (anchor, symbol) directly, so the work grows with anchors
+    times symbols, not with every daily row each anchor could see.
+    """
     if daily.num_rows == 0:
         return daily.add_column(0, "anchor_date", pa.array([], pa.date32()))
     _register_anchors(con, anchors)
     con.register("daily_rows", _with_version_column(daily))
     return con.sql(
         """
-            SELECT a.anchor_date, d.*
-            FROM anchors a
-            JOIN daily_rows d
-              ON d.snapshot_date <= a.anchor_date
-             AND d.snapshot_date > a.anchor_date - to_days(CAST($max_age AS INTEGER))
-            QUALIFY row_number() OVER (
-                PARTITION BY a.anchor_date, d.symbol ORDER BY d.snapshot_date DESC) = 1
-            ORDER BY a.anchor_date, d.symbol
+            WITH wanted AS (
+                SELECT a.anchor_date, s.symbol
+                FROM anchors a CROSS JOIN (SELECT DISTINCT symbol FROM daily_rows) s
+            )
+            SELECT w.anchor_date, d.*
+            FROM wanted w
+            ASOF JOIN daily_rows d
+              ON d.symbol = w.symbol AND d.snapshot_date <= w.anchor_date
+            WHERE d.snapshot_date > w.anchor_date - to_days(CAST($max_age AS INTEGER))
+            ORDER BY w.anchor_date, d.symbol
             """,
         params={"max_age": max_age_days},
     ).to_arrow_table()
@@ -254,9 +295,11 @@ def iv_rank_as_of(
 ) -> pa.Table:
     """Latest ATM IV and its percentile rank over ``[anchor - lookback_days, anchor]``.
 
-    ``ROUND(100 * PERCENT_RANK() OVER (ORDER BY atm_iv), 2)`` per anchor and symbol; NULL when
-    the window holds fewer than two daily observations. ``atm_window`` keeps the ranked series,
-    so the next anchor can rank from it plus the new days instead of re-reading the lookback.
+    Equal to ``ROUND(100 * PERCENT_RANK() OVER (ORDER BY atm_iv), 2)`` of the latest row per
+    anchor and symbol, computed as a grouped count of the strictly lower IVs over ``n - 1``;
+    NULL when the window holds fewer than two daily observations. ``atm_window`` keeps the
+    ranked series, so the next anchor can rank from it plus the new days instead of
+    re-reading the lookback.
     """
     if atm_daily.num_rows == 0:
         return _ranks_schema().empty_table()
@@ -272,26 +315,38 @@ def iv_rank_as_of(
                                          AND a.anchor_date
                 WHERE s.atm_iv IS NOT NULL
             ),
-            ranked AS (
-                SELECT *,
-                       round(100 * percent_rank() OVER (
-                           PARTITION BY anchor_date, symbol ORDER BY atm_iv), 2) AS rank_pct,
-                       count(*) OVER (PARTITION BY anchor_date, symbol) AS rank_days,
-                       list(struct_pack(
+            latest AS (
+                SELECT anchor_date, symbol,
+                       arg_max(struct_pack(
                            snapshot_date := snapshot_date, atm_iv := atm_iv,
                            atm_contract_symbol := atm_contract_symbol,
                            source_data_version := source_data_version
-                       ) ORDER BY snapshot_date) OVER (PARTITION BY anchor_date, symbol)
-                           AS atm_window
+                       ), snapshot_date) AS row
                 FROM series
+                GROUP BY anchor_date, symbol
+            ),
+            ranked AS (
+                SELECT s.anchor_date, s.symbol, any_value(l.row) AS row,
+                       count(*) AS rank_days,
+                       count(*) FILTER (s.atm_iv < l.row.atm_iv) AS lower_days,
+                       list(struct_pack(
+                           snapshot_date := s.snapshot_date, atm_iv := s.atm_iv,
+                           atm_contract_symbol := s.atm_contract_symbol,
+                           source_data_version := s.source_data_version
+                       ) ORDER BY s.snapshot_date) AS atm_window
+                FROM series s
+                JOIN latest l ON l.anchor_date = s.anchor_date AND l.symbol = s.symbol
+                GROUP BY s.anchor_date, s.symbol
             )
-            SELECT anchor_date, symbol, snapshot_date AS atm_date, atm_contract_symbol,
-                   round(atm_iv, 4) AS latest_atm_iv,
-                   CASE WHEN rank_days < 2 THEN NULL ELSE rank_pct END AS latest_atm_iv_rank_pct,
-                   rank_days, source_data_version, atm_window
+            SELECT anchor_date, symbol, row.snapshot_date AS atm_date,
+                   row.atm_contract_symbol AS atm_contract_symbol,
+                   round(row.atm_iv, 4) AS latest_atm_iv,
+                   CASE WHEN rank_days < 2 THEN NULL
+                        ELSE round(100 * (CAST(lower_days AS DOUBLE)
+                                          / CAST(rank_days - 1 AS DOUBLE)), 2)
+                   END AS latest_atm_iv_rank_pct,
+                   rank_days, row.source_data_version AS source_data_version, atm_window
             FROM ranked
-            QUALIFY row_number() OVER (
-                PARTITION BY anchor_date, symbol ORDER BY snapshot_date DESC) = 1
             ORDER BY anchor_date, symbol
             """,
         params={"lookback": lookback_days},

@@ -20,6 +20,7 @@ from silver_assets.lake.generator import (
     DEFAULT_TICKERS,
     REFERENCE_DIR,
     LakeSummary,
+    demo_tickers,
     generate_lake,
     trading_days_ending,
 )
@@ -473,3 +474,24 @@ def test_no_files_outside_the_lake_root(tmp_path: Path) -> None:
     assert {p.name for p in root.iterdir()} == {"options", "macro", "gpr"}
     assert (root / "options" / "2026-04-30").is_dir()
     assert not (root / "options" / str(date(2026, 4, 30) - timedelta(days=1))).exists()
+
+
+def test_demo_tickers_name_generic_tickers_after_the_named_ones() -> None:
+    assert demo_tickers(2) == ("SPY", "QQQ")
+    assert demo_tickers(7) == (*DEFAULT_TICKERS, "G001", "G002")
+    with pytest.raises(ValueError, match="ticker count"):
+        demo_tickers(0)
+
+
+def test_generic_tickers_differ_from_each_other_and_not_between_lakes(tmp_path: Path) -> None:
+    first = _generate(tmp_path / "a", days=1, tickers=("G001", "G002"))
+    _generate(tmp_path / "b", days=1, seed=11, tickers=("G001",))
+    day = first.trading_days[-1].isoformat()
+
+    def spot(root: Path, ticker: str) -> float:
+        path = root / "options" / day / f"{ticker}_options_{day}.parquet"
+        return pd.read_parquet(path)["underlying_price"].iloc[0]
+
+    # On the anchor day a ticker's spot is its profile's level, whatever the seed.
+    assert spot(tmp_path / "a", "G001") != spot(tmp_path / "a", "G002")
+    assert spot(tmp_path / "a", "G001") == spot(tmp_path / "b", "G001")
