@@ -24,7 +24,7 @@ from pathlib import Path
 
 import dagster as dg
 from mcp import ClientSession
-from mcp.client.streamable_http import streamablehttp_client
+from mcp.client.streamable_http import streamable_http_client
 
 from silver_assets import SilverQueryResource
 from silver_assets.automation.runs import run_dataset
@@ -76,7 +76,7 @@ def fifty_claim_answer(payload: dict) -> str:
 async def mcp_round_trips(url: str, calls: int) -> list[float]:
     arguments = {**REQUEST}
     async with (
-        streamablehttp_client(url) as (read, write, _),
+        streamable_http_client(url) as (read, write, _),
         ClientSession(read, write) as session,
     ):
         await session.initialize()
