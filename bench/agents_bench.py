@@ -6,7 +6,7 @@
 The lake is a SYNTHETIC demo lake, built once under bench/lakes (shared with ``silver-assets
 bench``) and materialized on an ephemeral Dagster instance when its snapshots are missing. The
 MCP server runs as a separate ``silver-assets mcp --http`` process on 127.0.0.1; the client keeps
-one warm session per round. Each round measures the in-process query, the HTTP round trip and
+one warm session. Each round measures the in-process query, the HTTP round trip and
 ``verify_claims`` one after the other; the table gives the medians over the rounds. Every figure
 is from this run; nothing is hard-coded.
 """
@@ -75,21 +75,16 @@ def fifty_claim_answer(payload: dict) -> str:
     return " ".join(sentences)
 
 
-async def mcp_round_trips(url: str, calls: int) -> list[float]:
+async def mcp_round_trips(session: ClientSession, calls: int) -> list[float]:
     arguments = {**REQUEST}
-    async with (
-        streamable_http_client(url) as (read, write, _),
-        ClientSession(read, write) as session,
-    ):
-        await session.initialize()
-        for _ in range(20):  # warm the session and the snapshot cache
-            await session.call_tool("query_metrics", arguments)
-        times = []
-        for _ in range(calls):
-            began = time.perf_counter()
-            result = await session.call_tool("query_metrics", arguments)
-            times.append(time.perf_counter() - began)
-            assert not result.isError, result.content
+    for _ in range(20):  # warm the session and the snapshot cache
+        await session.call_tool("query_metrics", arguments)
+    times = []
+    for _ in range(calls):
+        began = time.perf_counter()
+        result = await session.call_tool("query_metrics", arguments)
+        times.append(time.perf_counter() - began)
+        assert not result.isError, result.content
     return times
 
 
@@ -113,6 +108,41 @@ def verify_times(draft: str, settings: Settings) -> list[float]:
     return times
 
 
+async def measure_rounds(
+    url: str, resource: SilverQueryResource, draft: str, settings: Settings, args
+) -> list[dict[str, float]]:
+    """Each round measures the three side by side, so they share the machine's load; one MCP
+    session serves every round."""
+    rounds = []
+    ms = 1000
+    async with (
+        streamable_http_client(url) as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        for round_number in range(1, args.repeat + 1):
+            in_process = in_process_times(resource, args.calls)
+            over_http = await mcp_round_trips(session, args.calls)
+            verify = verify_times(draft, settings)
+            rounds.append(
+                {
+                    "in_process_p50_ms": percentile(in_process, 50) * ms,
+                    "in_process_p99_ms": percentile(in_process, 99) * ms,
+                    "mcp_http_p50_ms": percentile(over_http, 50) * ms,
+                    "mcp_http_p99_ms": percentile(over_http, 99) * ms,
+                    "verify_50_claims_median_ms": statistics.median(verify) * ms,
+                }
+            )
+            print(
+                f"round {round_number}/{args.repeat}: p50 in process "
+                f"{rounds[-1]['in_process_p50_ms']:.2f} ms, MCP over HTTP "
+                f"{rounds[-1]['mcp_http_p50_ms']:.2f} ms; verify 50 claims "
+                f"{rounds[-1]['verify_50_claims_median_ms']:.2f} ms",
+                flush=True,
+            )
+    return rounds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=63)
@@ -134,8 +164,6 @@ def main() -> int:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen([CLI, "mcp", "--http", "--port", str(port)], env=env)
-    rounds: list[dict[str, float]] = []
-    ms = 1000
     try:
         for _ in range(300):
             try:
@@ -143,28 +171,8 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.1)
-        # Each round measures the three side by side, so they share the machine's load.
-        for round_number in range(1, args.repeat + 1):
-            in_process = in_process_times(resource, args.calls)
-            url = f"http://127.0.0.1:{port}/mcp"
-            over_http = asyncio.run(mcp_round_trips(url, args.calls))
-            verify = verify_times(draft, settings)
-            rounds.append(
-                {
-                    "in_process_p50_ms": percentile(in_process, 50) * ms,
-                    "in_process_p99_ms": percentile(in_process, 99) * ms,
-                    "mcp_http_p50_ms": percentile(over_http, 50) * ms,
-                    "mcp_http_p99_ms": percentile(over_http, 99) * ms,
-                    "verify_50_claims_median_ms": statistics.median(verify) * ms,
-                }
-            )
-            print(
-                f"round {round_number}/{args.repeat}: p50 in process "
-                f"{rounds[-1]['in_process_p50_ms']:.2f} ms, MCP over HTTP "
-                f"{rounds[-1]['mcp_http_p50_ms']:.2f} ms; verify 50 claims "
-                f"{rounds[-1]['verify_50_claims_median_ms']:.2f} ms",
-                flush=True,
-            )
+        url = f"http://127.0.0.1:{port}/mcp"
+        rounds = asyncio.run(measure_rounds(url, resource, draft, settings, args))
     finally:
         server.terminate()
         server.wait(timeout=30)
