@@ -2,7 +2,10 @@
 
 Tools: ``query_metrics``, ``list_metrics``, ``verify_claims`` and ``data_status``, each with a
 typed input and output schema (the pydantic models of the payload, catalogue, claim checker and
-status). Resources: the data contract document and the catalogue. Every tool only reads the
+status). The tools returning a model hand FastMCP a ready ``CallToolResult``: FastMCP then checks
+it once against the pydantic model, where a plain model return is also checked against the
+output JSON Schema with ``jsonschema`` on every call, which cost more than the query itself on a
+50 KB payload. Resources: the data contract document and the catalogue. Every tool only reads the
 snapshots and the state file; none writes the lake, the snapshots or the Dagster instance.
 
 Over HTTP (streamable HTTP at ``/mcp``) the server binds to loopback unless a bearer token is
@@ -21,10 +24,10 @@ from typing import Annotated, Any
 
 from mcp.server.fastmcp import FastMCP
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from silver_assets.query.answer import answer_payload
+from silver_assets.query.answer import answer_query
 from silver_assets.query.catalogue import MetricInfo, metric_infos
 from silver_assets.query.claims import MAX_TEXT_CHARS, VerifyResult
 from silver_assets.query.claims import verify_claims as check_claims
@@ -58,6 +61,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def structured_result(content: dict[str, Any]) -> CallToolResult:
+    """A tool result: ``content`` (JSON-ready) as structured content and as compact JSON text."""
+    return CallToolResult(
+        content=[TextContent(type="text", text=json.dumps(content))], structuredContent=content
+    )
+
+
 def build_server(
     settings: Callable[[], Settings] = Settings.from_env,
     host: str = DEFAULT_HOST,
@@ -87,11 +97,11 @@ def build_server(
         metrics: list[str],
         time_window: str | None = None,
         as_of: Annotated[str | None, Field(description="YYYY-MM-DD, a past date")] = None,
-    ) -> QueryPayload:
+    ) -> Annotated[CallToolResult, QueryPayload]:
         """Values, lineage anchors and citations for tickers and metric names (see
         list_metrics); status says what was not answered and where the numbers come from."""
         request = {"tickers": tickers, "metrics": metrics, "time_window": time_window}
-        return answer_payload(settings(), request, as_of=as_of)
+        return structured_result(answer_query(settings(), request, as_of=as_of))
 
     @server.tool(annotations=_READ_ONLY)
     def list_metrics() -> list[MetricInfo]:
@@ -101,15 +111,15 @@ def build_server(
     @server.tool(annotations=_READ_ONLY)
     def verify_claims(
         text: Annotated[str, Field(max_length=MAX_TEXT_CHARS, description="the drafted answer")],
-    ) -> VerifyResult:
+    ) -> Annotated[CallToolResult, VerifyResult]:
         """Check every cited number of a drafted answer against the snapshots: VERIFIED,
         MISMATCH, UNIT_ERROR, STALE_ANCHOR, UNKNOWN_ANCHOR, or UNCITED."""
-        return VerifyResult.model_validate(check_claims(text, settings()))
+        return structured_result(check_claims(text, settings()))
 
     @server.tool(annotations=_READ_ONLY)
-    def data_status() -> DataStatus:
+    def data_status() -> Annotated[CallToolResult, DataStatus]:
         """Per dataset: state anchor, newest materialized partition, staleness, data origin."""
-        return read_data_status(settings())
+        return structured_result(read_data_status(settings()).model_dump(mode="json"))
 
     @server.resource(
         "silver://contract",

@@ -1,6 +1,8 @@
 """The MCP server through real SDK client sessions, over stdio and over HTTP on 127.0.0.1.
 
-Each tool's structured output is compared with the Python API on the same snapshots.
+Each tool's structured output is compared with the Python API on the same snapshots, and checked
+against the output schema the tool advertises (the server checks it only against the pydantic
+model, so a drift between the model and the advertised schema would show here).
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+import jsonschema
 import pytest
 import requests
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamablehttp_client
+from mcp.client.streamable_http import streamable_http_client
 
 from silver_assets import SilverQueryResource, list_metrics
 from silver_assets.query.claims import MAX_TEXT_CHARS, verify_claims
@@ -72,6 +76,7 @@ def http_server(env, *args):
     finally:
         process.terminate()
         process.wait(timeout=30)
+        process.stderr.close()
 
 
 async def _exercise(session: ClientSession, draft: str) -> dict:
@@ -125,6 +130,8 @@ def _check_against_python_api(results, materialized, use_settings, draft) -> Non
     assert results["verify_claims"] == verify_claims(draft, materialized.settings)
     assert results["verify_claims"]["counts"] == {"VERIFIED": 1, "UNCITED": 1}
     assert results["data_status"] == data_status(materialized.settings).model_dump(mode="json")
+    for name in ("query_metrics", "list_metrics", "verify_claims", "data_status"):
+        jsonschema.validate(results[name], results["tools"][name].outputSchema)
     assert results["invalid"].isError
     assert "outside the supported" in results["invalid"].content[0].text
     assert results["too_long"].isError
@@ -145,7 +152,8 @@ def test_stdio_session(materialized, env, use_settings) -> None:
 
 async def _http_session(url: str, draft: str, headers: dict | None = None) -> dict:
     async with (
-        streamablehttp_client(url, headers=headers) as (read, write, _),
+        httpx.AsyncClient(headers=headers, timeout=60) as http,
+        streamable_http_client(url, http_client=http) as (read, write, _),
         ClientSession(read, write) as session,
     ):
         return await _exercise(session, draft)
