@@ -45,10 +45,18 @@ def test_catalog_matches_the_reviewed_snapshot(tmp_path, snapshot):
 
 def test_code_version_moves_with_the_family_sql(monkeypatch):
     before = {name: code_versions.code_version(name) for name in ("pricing_daily", "atm_iv_daily")}
-    changed = sql.DAILY_QUERIES["pricing_daily"].replace("round(avg(bid), 4)", "avg(bid)")
+    changed = sql.DAILY_QUERIES["pricing_daily"].replace(
+        "quote_contracts > 0", "quote_contracts > 1"
+    )
+    assert changed != sql.DAILY_QUERIES["pricing_daily"]
     monkeypatch.setitem(sql.DAILY_QUERIES, "pricing_daily", changed)
     assert code_versions.code_version("pricing_daily") != before["pricing_daily"]
     assert code_versions.code_version("atm_iv_daily") == before["atm_iv_daily"]
+    # The shared aggregation feeds every daily asset: changing it moves them all.
+    shared = sql.DAILY_INPUTS_SQL.replace("avg(bid)", "max(bid)")
+    assert shared != sql.DAILY_INPUTS_SQL
+    monkeypatch.setattr(sql, "DAILY_INPUTS_SQL", shared)
+    assert code_versions.code_version("atm_iv_daily") != before["atm_iv_daily"]
 
 
 @pytest.mark.parametrize("module", ["silver_assets.definitions", "silver_assets.cli"])

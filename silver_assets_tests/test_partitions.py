@@ -92,7 +92,7 @@ def test_materialize_functions_write_nothing_for_anchors_without_data(tmp_path):
 def test_freshness_sensor_requests_no_run_for_an_anchor_without_data(lake, tmp_path):
     settings = _with_state(lake, tmp_path, json.dumps({"last_run_keys": IN_2099}))
     with pytest.raises(StateUnavailable, match="the state says 2099-01-05"):
-        plan_refresh("options", settings, [], set(), None)
+        plan_refresh("options", settings, [], set(), None, lambda keys: {})
     result = evaluate_freshness(dg.DagsterInstance.ephemeral(), settings, None)
     assert result.run_requests == [] and result.dynamic_partitions_requests == []
     for dataset, anchor in (("options", "2099-01-05"), ("gpr", "2099-01-01")):

@@ -71,8 +71,7 @@ def test_a_writer_failing_half_way_never_touches_the_target(tmp_path, monkeypatc
     real_write = pq.write_table
 
     def half_write(table, where, *args, **kwargs):
-        with open(where, "wb") as handle:
-            handle.write(b"PAR1 half a file")
+        where.write(b"PAR1 half a file")  # the durable writer hands over its open temp file
         raise KeyboardInterrupt  # not even an Exception: the temp file must still go
 
     monkeypatch.setattr(snapshots.pq, "write_table", half_write)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from silver_assets.metrics import compute, liquidity, sql
 
 # The code each asset's snapshot rows depend on; the daily scan assets add their own query.
-_SHARED_DAILY: tuple[Callable[..., object], ...] = (sql.prepare, sql.load_chains)
+_SHARED_DAILY: tuple[Callable[..., object], ...] = (sql.prepare, sql.load_chains, sql.daily_tables)
 _FAMILY_CODE: dict[str, tuple[Callable[..., object], ...]] = {
     "put_call_ratio": (sql.latest_as_of, compute.option_family),
     "options_analysis": (
@@ -37,7 +37,9 @@ _FAMILY_CODE: dict[str, tuple[Callable[..., object], ...]] = {
 def code_version(asset: str) -> str | None:
     """A 12-character digest of the code behind ``asset``; None for assets not computed here."""
     if asset in sql.DAILY_QUERIES:
-        parts = [inspect.getsource(f) for f in _SHARED_DAILY] + [sql.DAILY_QUERIES[asset]]
+        # Each daily asset is cut from the one shared aggregation of the chains.
+        parts = [inspect.getsource(f) for f in _SHARED_DAILY]
+        parts += [sql.DAILY_INPUTS_SQL, sql.DAILY_QUERIES[asset]]
     elif asset in _FAMILY_CODE:
         parts = [inspect.getsource(f) for f in (sql.prepare, *_FAMILY_CODE[asset])]
     else:

@@ -20,7 +20,7 @@ import pytest
 from silver_assets.anchors import write_state
 from silver_assets.automation import freshness
 from silver_assets.automation.freshness import StateUnavailable, plan_refresh
-from silver_assets.automation.sensors import DATA_VERSION_TAG, MAX_ATTEMPTS, evaluate_freshness
+from silver_assets.automation.sensors import DATA_VERSION_TAG, evaluate_freshness
 from silver_assets.lake import files
 from silver_assets.partitions import PARTITIONS_BY_DATASET
 from silver_assets_tests.conftest import make_settings
@@ -43,12 +43,18 @@ def lake(tmp_path: Path, anchor: str = ANCHOR, **overrides):
     return settings
 
 
+def refresh(dataset, settings, registered, materialized, previous):
+    """``plan_refresh`` against plain ``{date: version}`` previous versions, none recorded."""
+    before = None if previous is None else freshness.compact_versions(previous)
+    return plan_refresh(dataset, settings, registered, materialized, before, lambda keys: {})
+
+
 def plan(settings, dataset, changed, registered=DAYS, materialized=None):
     """Plan with the previous evaluation seeing other versions of the ``changed`` days."""
     now = freshness.current_versions(dataset, settings)
     previous = {**now, **{day: "before" for day in changed}}
     done = set(registered) if materialized is None else materialized
-    return plan_refresh(dataset, settings, registered, done, previous)
+    return refresh(dataset, settings, registered, done, previous)
 
 
 def test_a_changed_macro_day_makes_its_week_stale(tmp_path):
@@ -96,16 +102,16 @@ def test_options_reach_is_the_iv_rank_lookback(tmp_path):
 def test_first_evaluation_is_a_baseline_and_a_new_anchor_is_stale_until_materialized(tmp_path):
     settings = lake(tmp_path)
     registered = DAYS[:10]  # up to 04-10; the anchor 04-12 is new
-    result = plan_refresh("macro", settings, registered, set(registered), None)
+    result = refresh("macro", settings, registered, set(registered), None)
     assert (result.changed_dates, result.new_keys, result.stale_keys) == ((), (ANCHOR,), (ANCHOR,))
-    done = plan_refresh("macro", settings, [*registered, ANCHOR], {*registered, ANCHOR}, None)
+    done = refresh("macro", settings, [*registered, ANCHOR], {*registered, ANCHOR}, None)
     assert done.stale_keys == ()
 
 
 def test_no_usable_state_plans_nothing(tmp_path):
     settings = make_settings(tmp_path)
     with pytest.raises(StateUnavailable, match="macro"):
-        plan_refresh("macro", settings, [], set(), None)
+        refresh("macro", settings, [], set(), None)
 
 
 class Instance:
@@ -118,7 +124,7 @@ class Instance:
     def get_dynamic_partitions(self, name: str) -> list[str]:
         return self.registered.get(name, [])
 
-    def get_runs(self, filters=None):
+    def get_runs(self, filters=None, limit=None):
         return [SimpleNamespace(status=status) for status in self.statuses]
 
 
@@ -141,39 +147,11 @@ def test_the_sensor_observes_changed_days_only_when_registered(tmp_path):
     assert observed == [("2026-04-03", version)]  # 04-13 is neither registered nor the anchor
 
 
-@pytest.mark.parametrize("failures", [0, 1, MAX_ATTEMPTS - 1, MAX_ATTEMPTS, MAX_ATTEMPTS + 2])
-def test_a_failed_refresh_is_retried_until_max_attempts(tmp_path, failures):
-    settings = make_settings(tmp_path)  # no state file: only the pending refresh is acted on
-    base = "macro:2026-04-03:2026-04-10:abc"
-    cursor = {"pending": {base: {"dataset": "macro", "first": "2026-04-03", "last": "2026-04-10"}}}
-    instance = Instance({}, [dg.DagsterRunStatus.FAILURE] * failures)
-    result = evaluate_freshness(instance, settings, json.dumps(cursor))
-    if failures < MAX_ATTEMPTS:
-        assert [r.run_key for r in result.run_requests] == [f"{base}:{failures}"]
-    else:
-        assert result.run_requests == []
-        assert f"gave up on {base} after {failures} failed runs" in result.skip_reason.skip_message
-    assert base in json.loads(result.cursor)["pending"]  # kept: a later success clears it
-
-
-def test_max_attempts_is_three():
-    assert MAX_ATTEMPTS == 3
-
-
-def test_a_successful_refresh_leaves_pending(tmp_path):
-    settings = make_settings(tmp_path)
-    base = "macro:2026-04-03:2026-04-10:abc"
-    cursor = {"pending": {base: {"dataset": "macro", "first": "2026-04-03", "last": "2026-04-10"}}}
-    instance = Instance({}, [dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.SUCCESS])
-    result = evaluate_freshness(instance, settings, json.dumps(cursor))
-    assert result.run_requests == [] and json.loads(result.cursor)["pending"] == {}
-
-
 def test_a_removed_macro_day_counts_as_changed(tmp_path):
     settings = lake(tmp_path)
     now = freshness.current_versions("macro", settings)
     previous = {**now, "2026-03-31": "a file since deleted"}
-    result = plan_refresh("macro", settings, DAYS, set(DAYS), previous)
+    result = refresh("macro", settings, DAYS, set(DAYS), previous)
     assert result.changed_dates == ("2026-03-31",)
     assert result.stale_keys == tuple(DAYS[:7])  # 03-31 + 7 days reaches 04-07
 
@@ -181,11 +159,11 @@ def test_a_removed_macro_day_counts_as_changed(tmp_path):
 def test_unscanned_option_days_in_the_lookback_come_along(tmp_path):
     settings = lake(tmp_path, iv_rank_lookback_days=3)
     registered = DAYS[:9]  # up to 04-09: 04-10, 04-11 and the anchor are new
-    result = plan_refresh("options", settings, registered, set(registered), None)
+    result = refresh("options", settings, registered, set(registered), None)
     assert result.new_keys == ("2026-04-10", "2026-04-11", ANCHOR)
     assert result.stale_keys == ("2026-04-09", "2026-04-10", "2026-04-11", ANCHOR)
     # Macro has no lookback history: only the new anchor.
-    macro = plan_refresh("macro", settings, registered, set(registered), None)
+    macro = refresh("macro", settings, registered, set(registered), None)
     assert (macro.new_keys, macro.stale_keys) == ((ANCHOR,), (ANCHOR,))
 
 
@@ -199,5 +177,5 @@ def test_a_revised_gpr_month_makes_only_that_month_stale(tmp_path):
     keys = [m.isoformat() for m in months]
     now = freshness.current_versions("gpr", settings)
     assert sorted(now) == keys
-    result = plan_refresh("gpr", settings, keys, set(keys), {**now, "2026-03-01": "before"})
+    result = refresh("gpr", settings, keys, set(keys), {**now, "2026-03-01": "before"})
     assert (result.anchor_key, result.stale_keys) == ("2026-04-01", ("2026-03-01",))
