@@ -74,7 +74,12 @@ def test_two_workers_write_the_same_snapshots_as_one(tmp_path, monkeypatch, post
                 record.partition_key
                 for record in instance.fetch_materializations(dg.AssetKey(asset), 1000).records
             )
-            assert set(written.values()) == {1}, f"{asset}: partitions written twice: {written}"
+            # Each range's newest anchor is re-run alone after it (the UI's latest
+            # materialization); every other partition is written exactly once.
+            twice = [key for key, count in written.items() if count == 2]
+            assert set(written.values()) <= {1, 2} and len(twice) <= workers, (
+                f"{asset}: partitions written more than once: {written}"
+            )
     assert "[options] worker 2026-04-" in done.stdout
     assert len(snapshots[1]) > 30
     assert snapshots[2].keys() == snapshots[1].keys()
