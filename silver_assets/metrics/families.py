@@ -14,8 +14,8 @@ from datetime import date, datetime
 from typing import Any
 
 from silver_assets.query.catalogue import BY_NAME, requested_keys
-from silver_assets.query.routing import macro_anchor, macro_symbol_for
 from silver_assets.registry import FAMILIES
+from silver_assets.tickers import macro_anchor, macro_symbol_for
 
 SOURCE_CHANNEL = "silver.dagster_snapshot"
 

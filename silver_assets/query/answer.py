@@ -47,7 +47,6 @@ from silver_assets.query.payload import (
 )
 from silver_assets.query.routing import (
     Routing,
-    macro_symbol_for,
     normalize_tickers,
     prefix_value_keys,
     route_metrics,
@@ -58,6 +57,7 @@ from silver_assets.query.time_windows import ActiveWindow, compile_window, in_wi
 from silver_assets.registry import DATASETS, FAMILIES
 from silver_assets.settings import Settings
 from silver_assets.snapshots import PROVENANCE_COLUMNS, SnapshotStore
+from silver_assets.tickers import macro_symbol_for
 
 PER_TICKER_FAMILIES = frozenset(f.name for f in FAMILIES.values() if DATASETS[f.dataset].per_ticker)
 
