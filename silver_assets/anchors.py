@@ -13,12 +13,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from silver_assets.durable import write_atomically
+from silver_assets.registry import DATASETS
 
-STATE_KEYS: dict[str, str] = {
-    "options": "options_daily",
-    "macro": "macro_trading_daily",
-    "gpr": "gpr_monthly",
-}
+STATE_KEYS: dict[str, str] = {d.name: d.state_key for d in DATASETS.values()}
 
 
 @dataclass(frozen=True)
@@ -73,9 +70,9 @@ def resolve_anchor(dataset: str, state_path: Path, today: date | None = None) ->
             raise ValueError(f"state file {state_path} has no key {key!r}")
         anchor = parse_state_key(keys[key])
     except ValueError as exc:
-        fallback = today.replace(day=1) if dataset == "gpr" else today
+        fallback = DATASETS[dataset].anchor_key(today)
         return Anchor(dataset, fallback, f"{exc}; falling back to today ({today.isoformat()})")
-    return Anchor(dataset, anchor.replace(day=1) if dataset == "gpr" else anchor)
+    return Anchor(dataset, DATASETS[dataset].anchor_key(anchor))
 
 
 def resolve_anchors(state_path: Path, today: date | None = None) -> dict[str, Anchor]:

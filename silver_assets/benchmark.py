@@ -59,10 +59,10 @@ from silver_assets.metrics.materialize import (
 from silver_assets.partitions import anchor_keys, gpr_months, lake_dates
 from silver_assets.query import answer as answer_module
 from silver_assets.query.answer import answer_query
-from silver_assets.query.routing import macro_symbol_for
 from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import PROJECT_ROOT, Settings
 from silver_assets.sources import versions
+from silver_assets.tickers import macro_symbol_for
 
 BENCH_METRICS = [
     "Put/Call Ratio",

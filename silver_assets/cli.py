@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from silver_assets.registry import DATASET_NAMES, anchor_key
 from silver_assets.settings import PROJECT_ROOT, Settings
 
-DATASETS = ("options", "macro", "gpr")
+DATASETS = DATASET_NAMES
 SAMPLE_REQUEST = {
     "tickers": ["SPY", "QQQ"],
     "metrics": ["Put/Call Ratio", "IV Skew", "Options Liquidity", "Price", "GPR Index"],
@@ -107,7 +108,7 @@ def partition_keys_for(
 
     try:
         if start is not None and end is not None:
-            lo = start.replace(day=1) if dataset == "gpr" else start
+            lo = anchor_key(dataset, start)
             keys = [d.isoformat() for d in lake_dates(dataset, settings) if lo <= d <= end]
             if not keys:
                 raise CliError(f"the lake has no {dataset} dates between {start} and {end}")

@@ -8,14 +8,13 @@ from silver_assets.automation.freshness_policies import SNAPSHOT_FRESHNESS
 from silver_assets.automation.jobs import DATASET_JOBS, OBSERVE_JOBS
 from silver_assets.automation.schedules import JOBS as CHECK_JOBS
 from silver_assets.automation.schedules import SCHEDULES
-from silver_assets.automation.sensors import build_sensors
+from silver_assets.automation.sensors import build_sensors, standing_answers_sensor
 from silver_assets.checks.assets import CONTRACT_CHECKS
 from silver_assets.metrics.assets import METRIC_ASSETS, METRIC_ASSETS_BY_DATASET
 from silver_assets.metrics.code_versions import code_version
 from silver_assets.query.assets import (
     standing_answers,
     standing_answers_job,
-    standing_answers_sensor,
 )
 from silver_assets.query.resource import SilverQueryResource
 from silver_assets.resources import default_resources

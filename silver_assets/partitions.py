@@ -17,23 +17,21 @@ import sqlalchemy.exc
 
 from silver_assets.anchors import resolve_anchor
 from silver_assets.lake import files
+from silver_assets.registry import DATASETS
 from silver_assets.settings import Settings
 from silver_assets.snapshots import SnapshotStore
 from silver_assets.sources.versions import gpr_month_versions
 
-options_anchor_partitions = dg.DynamicPartitionsDefinition(name="options_anchor_dates")
-macro_anchor_partitions = dg.DynamicPartitionsDefinition(name="macro_anchor_dates")
-gpr_anchor_partitions = dg.DynamicPartitionsDefinition(name="gpr_anchor_months")
+PARTITIONS_BY_DATASET: dict[str, dg.DynamicPartitionsDefinition] = {
+    d.name: dg.DynamicPartitionsDefinition(name=d.partitions_name) for d in DATASETS.values()
+}
+options_anchor_partitions = PARTITIONS_BY_DATASET["options"]
+macro_anchor_partitions = PARTITIONS_BY_DATASET["macro"]
+gpr_anchor_partitions = PARTITIONS_BY_DATASET["gpr"]
 
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-
-PARTITIONS_BY_DATASET: dict[str, dg.DynamicPartitionsDefinition] = {
-    "options": options_anchor_partitions,
-    "macro": macro_anchor_partitions,
-    "gpr": gpr_anchor_partitions,
-}
 
 
 def gpr_months(settings: Settings) -> list[date]:
@@ -43,7 +41,7 @@ def gpr_months(settings: Settings) -> list[date]:
 
 def lake_dates(dataset: str, settings: Settings) -> list[date]:
     """Every date a dataset holds in the lake (GPR: months)."""
-    if dataset == "gpr":
+    if DATASETS[dataset].monthly:
         return gpr_months(settings)
     dates, _ = files.daily_listing(dataset)
     return dates(settings.lake_root)
@@ -83,8 +81,7 @@ def anchor_keys(
         state = resolve_anchor(dataset, settings.state_path)
         anchor = state.date
         what = "the anchor falls back to today," if state.is_fallback else "the state says"
-    if dataset == "gpr":
-        anchor = anchor.replace(day=1)
+    anchor = DATASETS[dataset].anchor_key(anchor)
     lake = lake_dates(dataset, settings)
     if anchor not in set(lake):
         raise MissingLakeData(no_lake_data(dataset, f"{what} {anchor}", lake))

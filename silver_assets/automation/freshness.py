@@ -24,15 +24,12 @@ from typing import Any
 
 from silver_assets.anchors import resolve_anchor
 from silver_assets.partitions import missing_lookback, no_lake_data
+from silver_assets.registry import DATASETS
 from silver_assets.settings import Settings
 from silver_assets.sources import versions
 
 # The family snapshot that completes a dataset's run: its presence means "materialized".
-COMPLETION_ASSET = {
-    "options": "options_analysis",
-    "macro": "macro_analysis",
-    "gpr": "geopolitical_analysis",
-}
+COMPLETION_ASSET = {d.name: d.completion_family for d in DATASETS.values()}
 MACRO_REACH_DAYS = 7
 RECENT_DATES = 31
 

@@ -15,13 +15,14 @@ from datetime import timedelta
 
 import dagster as dg
 
+from silver_assets.registry import DATASETS
+
 DAILY = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(days=4), warn_window=timedelta(hours=30)
 )
+MONTHLY = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(days=45), warn_window=timedelta(days=35)
+)
 SNAPSHOT_FRESHNESS: dict[str, dg.FreshnessPolicy] = {
-    "options": DAILY,
-    "macro": DAILY,
-    "gpr": dg.FreshnessPolicy.time_window(
-        fail_window=timedelta(days=45), warn_window=timedelta(days=35)
-    ),
+    d.name: MONTHLY if d.monthly else DAILY for d in DATASETS.values()
 }

@@ -18,8 +18,9 @@ from __future__ import annotations
 import dagster as dg
 
 from silver_assets.metrics.assets import METRIC_ASSETS_BY_DATASET
+from silver_assets.registry import DATASETS
 
-DATASET_SOURCES = {"options": "silver_options", "macro": "silver_macro", "gpr": "silver_gpr"}
+DATASET_SOURCES = {d.name: d.source_asset for d in DATASETS.values()}
 MAX_ATTEMPTS = 3
 STEP_RETRY_POLICY = dg.RetryPolicy(
     max_retries=MAX_ATTEMPTS - 1, delay=2, backoff=dg.Backoff.EXPONENTIAL

@@ -52,6 +52,7 @@ from silver_assets.partitions import (
     contiguous_groups,
     range_tags,
 )
+from silver_assets.query.assets import standing_answers_job
 from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import Settings
 
@@ -415,3 +416,15 @@ def build_sensors(settings: Settings) -> list[dg.SensorDefinition]:
             raise_alert(alert, settings.alerts_log, settings.alert_webhook_url)
 
     return [silver_freshness_sensor, silver_alert_sensor, silver_run_failure_sensor]
+
+
+@dg.run_status_sensor(
+    name="standing_answers_sensor",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=list(DATASET_JOBS.values()),
+    request_job=standing_answers_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Refreeze the standing answers after every successful dataset run.",
+)
+def standing_answers_sensor(context: dg.RunStatusSensorContext):
+    return dg.RunRequest(run_key=f"standing:{context.dagster_run.run_id}")

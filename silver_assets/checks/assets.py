@@ -20,6 +20,7 @@ from silver_assets.partitions import (
     lake_dates,
     require_lake_dates,
 )
+from silver_assets.registry import DATASETS
 from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import Settings
 from silver_assets.sources.assets import SOURCES
@@ -116,8 +117,4 @@ def _contract_check(dataset: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-options_contract = _contract_check("options")
-macro_contract = _contract_check("macro")
-gpr_contract = _contract_check("gpr")
-
-CONTRACT_CHECKS = [options_contract, macro_contract, gpr_contract]
+CONTRACT_CHECKS = [_contract_check(dataset) for dataset in DATASETS]

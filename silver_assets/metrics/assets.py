@@ -16,7 +16,6 @@ import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
 from silver_assets.metrics import sql
-from silver_assets.metrics.compute import FAMILY_INPUTS
 from silver_assets.metrics.families import BUILDERS, FamilyAnswer
 from silver_assets.metrics.materialize import (
     daily_scan,
@@ -30,6 +29,7 @@ from silver_assets.partitions import (
     macro_anchor_partitions,
     options_anchor_partitions,
 )
+from silver_assets.registry import FAMILIES, Family, families_of
 from silver_assets.resources import SilverLakeResource
 from silver_assets.sources.assets import silver_gpr, silver_macro, silver_options
 
@@ -173,14 +173,17 @@ def options_daily_scan(
 # --------------------------------------------------------------------------------------------
 
 
-def _option_family(name: str, description: str):
+def option_family_asset(family: Family) -> dg.AssetsDefinition:
+    """The asset of an option family: its daily inputs, latest (or ranked) as of each anchor."""
+    name = family.name
+
     @dg.asset(
         name=name,
-        deps=list(FAMILY_INPUTS[name]),
+        deps=list(family.daily_inputs),
         partitions_def=options_anchor_partitions,
         backfill_policy=SINGLE_RUN,
         group_name="metric_families",
-        description=description,
+        description=family.description,
     )
     def _asset(
         context: dg.AssetExecutionContext, silver: SilverLakeResource, duckdb: DuckDBResource
@@ -196,22 +199,7 @@ def _option_family(name: str, description: str):
     return _asset
 
 
-put_call_ratio = _option_family(
-    "put_call_ratio",
-    "Latest daily put/call ratio at or before the anchor (docs/metrics.md).",
-)
-options_analysis = _option_family(
-    "options_analysis",
-    "ATM IV and its rank over IV_RANK_LOOKBACK_DAYS, and the latest OTM IV skew (docs/metrics.md).",
-)
-liquidity_analysis = _option_family(
-    "liquidity_analysis",
-    "Latest chain volume, open interest, liquid spread and count, market-impact risk.",
-)
-pricing_spread = _option_family(
-    "pricing_spread",
-    "Latest liquid DTE 7-45 average quotes and underlying price.",
-)
+OPTION_FAMILY_ASSETS = [option_family_asset(family) for family in families_of("options")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,7 +212,7 @@ pricing_spread = _option_family(
     partitions_def=macro_anchor_partitions,
     backfill_policy=SINGLE_RUN,
     group_name="metric_families",
-    description="Latest macro row per series at or before the anchor (ETF aliasing at query).",
+    description=FAMILIES["macro_analysis"].description,
 )
 def macro_analysis(
     context: dg.AssetExecutionContext, silver: SilverLakeResource, duckdb: DuckDBResource
@@ -242,7 +230,7 @@ def macro_analysis(
     partitions_def=gpr_anchor_partitions,
     backfill_policy=SINGLE_RUN,
     group_name="metric_families",
-    description="Latest monthly GPR level, percentile and trend at or before the anchor month.",
+    description=FAMILIES["geopolitical_analysis"].description,
 )
 def geopolitical_analysis(
     context: dg.AssetExecutionContext, silver: SilverLakeResource, duckdb: DuckDBResource
@@ -254,7 +242,6 @@ def geopolitical_analysis(
     return report_partitions(context, "geopolitical_analysis", metadata)
 
 
-OPTION_FAMILY_ASSETS = [put_call_ratio, options_analysis, liquidity_analysis, pricing_spread]
 METRIC_ASSETS_BY_DATASET = {
     "options": [options_daily_scan, *OPTION_FAMILY_ASSETS],
     "macro": [macro_analysis],

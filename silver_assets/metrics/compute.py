@@ -17,29 +17,21 @@ import pyarrow.compute as pc
 from silver_assets.lake import files
 from silver_assets.metrics import sql
 from silver_assets.metrics.liquidity import load_policy, market_impact_risk
+from silver_assets.registry import FAMILIES, families_of
 from silver_assets.settings import Settings
 from silver_assets.sources import versions
 
-OPTION_FAMILIES = ("put_call_ratio", "options_analysis", "liquidity_analysis", "pricing_spread")
+OPTION_FAMILIES = tuple(f.name for f in families_of("options"))
 # The daily assets each option family reads.
 FAMILY_INPUTS: dict[str, tuple[str, ...]] = {
-    "put_call_ratio": ("put_call_ratio_daily",),
-    "options_analysis": ("atm_iv_daily", "iv_skew_daily"),
-    "liquidity_analysis": ("liquidity_daily",),
-    "pricing_spread": ("pricing_daily",),
+    f.name: f.daily_inputs for f in FAMILIES.values() if f.daily_inputs
 }
 
 
 # A latest-only daily input that a family carries forward from its own previous snapshot, which
 # already holds each symbol's latest daily row (options_analysis stores it under other names).
 CARRIED_INPUTS: dict[str, tuple[str, dict[str, str]]] = {
-    "put_call_ratio": ("put_call_ratio_daily", {}),
-    "liquidity_analysis": ("liquidity_daily", {}),
-    "pricing_spread": ("pricing_daily", {}),
-    "options_analysis": (
-        "iv_skew_daily",
-        {"skew_date": "snapshot_date", "latest_iv_skew": "iv_skew"},
-    ),
+    f.name: (f.carried_input, dict(f.carried_renames)) for f in FAMILIES.values() if f.carried_input
 }
 
 

@@ -14,19 +14,13 @@ from datetime import date, datetime
 from typing import Any
 
 from silver_assets.query.catalogue import BY_NAME, requested_keys
-from silver_assets.query.routing import macro_anchor, macro_symbol_for
+from silver_assets.registry import FAMILIES
+from silver_assets.tickers import macro_anchor, macro_symbol_for
 
 SOURCE_CHANNEL = "silver.dagster_snapshot"
 
 # Which Silver dataset (and so which anchor and partitions) each family is computed from.
-FAMILY_DATASET: dict[str, str] = {
-    "put_call_ratio": "options",
-    "options_analysis": "options",
-    "liquidity_analysis": "options",
-    "pricing_spread": "options",
-    "macro_analysis": "macro",
-    "geopolitical_analysis": "gpr",
-}
+FAMILY_DATASET: dict[str, str] = {f.name: f.dataset for f in FAMILIES.values()}
 
 
 @dataclass

@@ -47,7 +47,6 @@ from silver_assets.query.payload import (
 )
 from silver_assets.query.routing import (
     Routing,
-    macro_symbol_for,
     normalize_tickers,
     prefix_value_keys,
     route_metrics,
@@ -55,10 +54,12 @@ from silver_assets.query.routing import (
     unsupported_metrics_message,
 )
 from silver_assets.query.time_windows import ActiveWindow, compile_window, in_window
+from silver_assets.registry import DATASETS, FAMILIES
 from silver_assets.settings import Settings
 from silver_assets.snapshots import PROVENANCE_COLUMNS, SnapshotStore
+from silver_assets.tickers import macro_symbol_for
 
-PER_TICKER_FAMILIES = frozenset(FAMILY_DATASET) - {"geopolitical_analysis"}
+PER_TICKER_FAMILIES = frozenset(f.name for f in FAMILIES.values() if DATASETS[f.dataset].per_ticker)
 
 
 class InvalidRequest(ValueError):
@@ -159,7 +160,8 @@ def _plan(
         window = compile_window(dataset, anchor, request, predicate)
     except ValueError as exc:  # a predicate starting after the resolved end
         raise InvalidRequest(str(exc)) from exc
-    wanted = (anchor.replace(day=1) if dataset == "gpr" else window.end).isoformat()
+    spec = DATASETS[dataset]
+    wanted = (spec.anchor_key(anchor) if spec.monthly else window.end).isoformat()
     return FamilyPlan(family, dataset, anchor_source, window, wanted)
 
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from silver_assets.automation.jobs import DATASET_JOBS
 from silver_assets.durable import write_atomically
-from silver_assets.metrics.families import FAMILY_DATASET
 from silver_assets.query.resource import SilverQueryResource
+from silver_assets.registry import FAMILY_NAMES
 from silver_assets.resources import SilverLakeResource
 
 QUESTIONS_FILE = "standing_questions.json"
@@ -32,7 +31,7 @@ def load_questions(config_dir: Path) -> list[dict]:
 
 
 @dg.asset(
-    deps=list(FAMILY_DATASET),
+    deps=list(FAMILY_NAMES),
     group_name="agent_answers",
     description="Answers to the standing questions, frozen after each successful daily run.",
 )
@@ -60,15 +59,3 @@ def standing_answers(
 standing_answers_job = dg.define_asset_job(
     "standing_answers_job", selection=dg.AssetSelection.assets(standing_answers)
 )
-
-
-@dg.run_status_sensor(
-    name="standing_answers_sensor",
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=list(DATASET_JOBS.values()),
-    request_job=standing_answers_job,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Refreeze the standing answers after every successful dataset run.",
-)
-def standing_answers_sensor(context: dg.RunStatusSensorContext):
-    return dg.RunRequest(run_key=f"standing:{context.dagster_run.run_id}")

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from silver_assets.registry import FAMILY_NAMES
+
 Unit = Literal[
     "fraction",
     "percentage_points",
@@ -50,14 +52,7 @@ NUMERIC_UNITS = frozenset(UNIT_RULES) - {"date", "label"}
 FRACTION_UNITS = frozenset({"fraction"})
 PERCENT_UNITS = frozenset({"percentage_points", "score_0_100", "display_percent"})
 
-FAMILIES: tuple[str, ...] = (
-    "put_call_ratio",
-    "options_analysis",
-    "liquidity_analysis",
-    "pricing_spread",
-    "macro_analysis",
-    "geopolitical_analysis",
-)
+FAMILIES: tuple[str, ...] = FAMILY_NAMES
 
 
 @dataclass(frozen=True)

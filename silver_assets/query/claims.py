@@ -39,9 +39,9 @@ from silver_assets.query.catalogue import (
     value_key,
 )
 from silver_assets.query.payload import Value
-from silver_assets.query.routing import macro_symbol_for
 from silver_assets.settings import Settings
 from silver_assets.snapshots import SnapshotStore
+from silver_assets.tickers import macro_symbol_for
 
 # A drafted answer is a few pages; past this the caller gets a clear error, not a slow check.
 MAX_TEXT_CHARS = 200_000

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from silver_assets.registry import DATASET_NAMES
+
 TIME_WINDOW_DAYS: dict[str, int] = {
     "today": 1,
     # Two days so that a Monday still reaches the Friday before.
@@ -37,7 +39,7 @@ DEFAULT_TIME_WINDOW = "past_six_months"
 # What an extractor writes when the question carries no time signal.
 _NO_WINDOW_ALIASES = frozenset({"", "none", "null", "no_signal"})
 
-SOURCES: tuple[str, ...] = ("options", "macro", "gpr")
+SOURCES: tuple[str, ...] = DATASET_NAMES
 # The original retriever keys its predicates by table ("silver.options"); accept that spelling too.
 _SOURCE_PREFIX = "silver."
 

@@ -1,4 +1,4 @@
-"""Metric routing, strict tickers, macro aliasing and value-key prefixing (docs/queries.md).
+"""Metric routing, strict tickers and value-key prefixing (docs/metrics.md, docs/queries.md).
 
 Metric names are matched generously (exact, normalised, then fuzzy) because an LLM paraphrases
 them; tickers are matched strictly because ``SPY`` and ``SPX`` are different instruments.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from silver_assets.query.catalogue import (
@@ -19,6 +18,7 @@ from silver_assets.query.catalogue import (
     WITHOUT_HANDLER,
     normalize_metric_name,
 )
+from silver_assets.tickers import clean_ticker
 
 # Surface name -> family, and every name routing knows, from the catalogue.
 METRIC_ROUTES: dict[str, str] = {m.name: m.family for m in CATALOGUE}
@@ -137,10 +137,6 @@ def unsupported_metrics_message(unsupported: Sequence[str]) -> str | None:
     )
 
 
-def _clean_ticker(ticker: str) -> str:
-    return ticker.upper().strip()
-
-
 def normalize_tickers(tickers: Sequence[str], cap: int) -> tuple[list[str], list[str]]:
     """(kept, dropped): upper-cased and stripped, never fuzzy; empties removed, duplicates
     collapsed in order, then the first ``cap`` kept and the rest dropped (for ``TICKER_CAP``).
@@ -148,33 +144,8 @@ def normalize_tickers(tickers: Sequence[str], cap: int) -> tuple[list[str], list
     _reject_bare_string(tickers, "tickers")
     if cap < 1:
         raise ValueError(f"ticker cap must be at least 1, got {cap}")
-    unique = list(dict.fromkeys(t for t in map(_clean_ticker, tickers) if t))
+    unique = list(dict.fromkeys(t for t in map(clean_ticker, tickers) if t))
     return unique[:cap], unique[cap:]
-
-
-# ETF → the index the macro lake stores (docs/metrics.md). GLD/SLV are stored as themselves.
-ETF_INDEX_ALIASES: dict[str, str] = {
-    "SPY": "^GSPC",
-    "IVV": "^GSPC",
-    "VOO": "^GSPC",
-    "QQQ": "^IXIC",
-    "IWM": "^RUT",
-    "VIXY": "^VIX",
-}
-
-
-def macro_symbol_for(ticker: str) -> tuple[str, str | None]:
-    """(symbol to look up in the macro lake, index alias or None)."""
-    clean = _clean_ticker(ticker)
-    index = ETF_INDEX_ALIASES.get(clean)
-    return (index or clean), index
-
-
-def macro_anchor(ticker: str, index: str | None, obs_date: date) -> str:
-    """``MACRO_{T}_{date}``, or ``MACRO_{T}_AS_{INDEX}_{date}`` on the alias path."""
-    clean = _clean_ticker(ticker)
-    middle = f"{clean}_AS_{index}" if index else clean
-    return f"MACRO_{middle}_{obs_date.isoformat()}"
 
 
 def prefixed_key(ticker: str, key: str, multi_ticker: bool) -> str:

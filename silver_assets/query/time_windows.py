@@ -15,8 +15,9 @@ from silver_assets.query.models import (
     MetadataExtraction,
     TimePredicate,
 )
+from silver_assets.registry import DATASETS
 
-DAILY_SOURCES = frozenset({"options", "macro"})
+DAILY_SOURCES = frozenset(d.name for d in DATASETS.values() if not d.monthly)
 # The original design's floor for a short window the caller did not ask for explicitly.
 MIN_IMPLICIT_WINDOW_DAYS = 5
 # GPR is monthly: a shorter window could miss the month's only row.
@@ -99,9 +100,9 @@ def compile_window(
         if start > end:
             raise ValueError(f"{source} predicate starts on {start}, after its end {end}")
 
-    if source == "gpr" and (end - start).days + 1 < GPR_MIN_WINDOW_DAYS:
+    if DATASETS[source].monthly and (end - start).days + 1 < GPR_MIN_WINDOW_DAYS:
         # Back to the 1st of the anchor (end) month; a start already earlier stays put.
-        start = min(start, end.replace(day=1))
+        start = min(start, DATASETS[source].anchor_key(end))
 
     return ActiveWindow(
         source=source,

@@ -16,6 +16,7 @@ from silver_assets.partitions import (
     macro_anchor_partitions,
     options_anchor_partitions,
 )
+from silver_assets.registry import DATASETS
 from silver_assets.resources import SilverLakeResource
 from silver_assets.sources import versions
 
@@ -85,4 +86,5 @@ def silver_gpr(context, silver: SilverLakeResource) -> dg.DataVersionsByPartitio
     )
 
 
-SOURCES = {"options": silver_options, "macro": silver_macro, "gpr": silver_gpr}
+_BY_NAME = {a.key.to_user_string(): a for a in (silver_options, silver_macro, silver_gpr)}
+SOURCES = {d.name: _BY_NAME[d.source_asset] for d in DATASETS.values()}

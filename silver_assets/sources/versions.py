@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from silver_assets.lake import files
+from silver_assets.registry import DATASETS
 
 EMPTY_VERSION = "no-files"
 
@@ -58,7 +59,8 @@ def gpr_month_versions(lake_root: Path) -> dict[str, str]:
         if month is None:
             continue
         text = "|".join(f"{key}={row[key]!r}" for key in sorted(row))
-        versions[month.replace(day=1).isoformat()] = hashlib.sha256(text.encode()).hexdigest()[:16]
+        month_key = DATASETS["gpr"].anchor_key(month).isoformat()
+        versions[month_key] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return versions
 
 

@@ -17,14 +17,11 @@ from silver_assets.lake import files
 from silver_assets.metrics import sql
 from silver_assets.metrics.compute import direct_family_tables
 from silver_assets.metrics.materialize import daily_scan
+from silver_assets.registry import DATASETS, families_of
 from silver_assets.snapshots import PROVENANCE_COLUMNS, SnapshotStore
 from silver_assets_tests.conftest import DEMO_DAYS, build_lake, materialize_all
 
-FAMILIES = {
-    "options": ("put_call_ratio", "options_analysis", "liquidity_analysis", "pricing_spread"),
-    "macro": ("macro_analysis",),
-    "gpr": ("geopolitical_analysis",),
-}
+FAMILIES = {d: tuple(f.name for f in families_of(d)) for d in DATASETS}
 # data_origin records which lake files a snapshot came from; the query-time path has no snapshot.
 NOT_VALUES = {*PROVENANCE_COLUMNS, "data_origin"}
 

@@ -21,9 +21,9 @@ import pytest
 from silver_assets.lake.layout import LEGACY_OPTIONS_SCHEMA, MACRO_SCHEMA, OPTIONS_SCHEMA
 from silver_assets.metrics import compute, sql
 from silver_assets.metrics.families import BUILDERS
-from silver_assets.query.routing import macro_symbol_for
 from silver_assets.settings import PROJECT_ROOT, Settings
 from silver_assets.sources import versions
+from silver_assets.tickers import macro_symbol_for
 
 NAN = float("nan")
 DAY = "2026-04-10"

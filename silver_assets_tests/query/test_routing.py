@@ -22,8 +22,6 @@ from silver_assets.query.routing import (
     ONTOLOGY,
     RoutedMetric,
     Routing,
-    macro_anchor,
-    macro_symbol_for,
     normalize_tickers,
     prefix_value_keys,
     route_metrics,
@@ -31,6 +29,7 @@ from silver_assets.query.routing import (
     unsupported_metrics_message,
 )
 from silver_assets.settings import PROJECT_ROOT
+from silver_assets.tickers import macro_anchor, macro_symbol_for
 
 
 def test_every_family_has_a_route_and_every_route_is_in_the_ontology() -> None:
