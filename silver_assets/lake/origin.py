@@ -9,9 +9,9 @@ without opening the lake.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
-import pyarrow.parquet as pq
+from silver_assets import storage
+from silver_assets.storage import Location
 
 SYNTHETIC_KEY = b"silver_assets.synthetic"
 
@@ -24,9 +24,9 @@ UNKNOWN = "unknown"
 _FILE_ORIGIN = {b"true": SYNTHETIC, b"mixed": MIXED}
 
 
-def file_origin(path: Path) -> str:
+def file_origin(path: Location) -> str:
     """The origin one Parquet file declares in its key-value metadata."""
-    metadata = pq.read_schema(path).metadata or {}
+    metadata = storage.read_schema(path).metadata or {}
     return _FILE_ORIGIN.get(metadata.get(SYNTHETIC_KEY, b""), UNMARKED)
 
 
@@ -41,6 +41,6 @@ def combine(origins: Iterable[str | None]) -> str:
     return found.pop() if len(found) == 1 else MIXED
 
 
-def lake_origin(paths: Iterable[Path]) -> str:
+def lake_origin(paths: Iterable[Location]) -> str:
     """The combined origin of the lake files a computation read."""
-    return combine(file_origin(Path(p)) for p in paths)
+    return combine(file_origin(p) for p in paths)
