@@ -59,15 +59,16 @@ def upload(local: Path, target: UPath) -> None:
         target.fs.put_file(str(local), target.path)
 
 
-def on_s3(local: Settings, bucket: UPath) -> Settings:
-    """``local`` with its lake and state file uploaded to ``bucket`` and every root there."""
+def on_s3(local: Settings, bucket: UPath, audit_root: Path) -> Settings:
+    """``local`` with its lake and state file uploaded to ``bucket``, every root there but the
+    audit log (always local)."""
     upload(Path(local.lake_root), bucket / "silver")
     upload(Path(local.state_path), bucket / "state" / "collect_data_state.json")
     return Settings(
         lake_root=bucket / "silver",
         state_path=bucket / "state" / "collect_data_state.json",
         snapshot_root=bucket / "snapshots",
-        audit_root=Path(local.audit_root).parent / "logs-s3",
+        audit_root=audit_root,
         config_dir=local.config_dir,
         max_tickers=local.max_tickers,
         iv_rank_lookback_days=local.iv_rank_lookback_days,
