@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,6 +31,9 @@ from silver_assets.durable import write_atomically
 OBJECT_STORE_SCHEME = "s3"
 
 Location = Path | UPath
+# The end of a Parquet object fetched for its footer: a footer (schema, key-value metadata and
+# row-group statistics) of the lake's files is a few KB.
+FOOTER_BYTES = 64 * 1024
 
 
 def location(raw: str | os.PathLike[str] | Location, base: Path | None = None) -> Location:
@@ -58,16 +61,54 @@ def read_table(place: Location | str, **options) -> pa.Table:
     """One Parquet file or object as an Arrow table."""
     place = location(place)
     if is_remote(place):
-        return pq.read_table(place.path, filesystem=place.fs, **options)
+        # An open object rather than a path: pyarrow would first ask whether it is a folder.
+        with place.fs.open(place.path, "rb") as handle:
+            return pq.read_table(handle, **options)
     return pq.read_table(place, **options)
+
+
+def read_tables(places: Sequence[Location]) -> list[pa.Table]:
+    """Several small Parquet files or objects; objects are fetched concurrently, one GET each."""
+    remote = [place for place in places if is_remote(place)]
+    fetched = remote[0].fs.cat([place.path for place in remote]) if remote else {}
+    return [
+        pq.read_table(pa.BufferReader(fetched[place.path]))
+        if is_remote(place)
+        else pq.read_table(place)
+        for place in places
+    ]
 
 
 def read_schema(place: Location | str) -> pa.Schema:
     """The schema (with key-value metadata) of one Parquet file or object, from its footer."""
     place = location(place)
     if is_remote(place):
-        return pq.read_schema(place.path, filesystem=place.fs)
+        with place.fs.open(place.path, "rb") as handle:
+            return pq.read_schema(handle)
     return pq.read_schema(place)
+
+
+def read_schemas(places: Sequence[Location | str]) -> list[pa.Schema]:
+    """The schemas of several files; on S3 their tails are fetched concurrently, one GET each."""
+    places = [location(place) for place in places]
+    remote = [place for place in places if is_remote(place)]
+    tails = (
+        remote[0].fs.cat_ranges([p.path for p in remote], [-FOOTER_BYTES] * len(remote), None)
+        if remote
+        else []
+    )
+    by_path = dict(zip((place.path for place in remote), tails, strict=True))
+    return [
+        _schema_of_tail(place, by_path[place.path]) if is_remote(place) else read_schema(place)
+        for place in places
+    ]
+
+
+def _schema_of_tail(place: Location, tail: bytes) -> pa.Schema:
+    try:  # the tail is the whole footer unless the footer is larger than FOOTER_BYTES
+        return pq.read_schema(pa.BufferReader(tail))
+    except pa.ArrowInvalid:
+        return read_schema(place)
 
 
 def stamp(place: Location | str) -> str:

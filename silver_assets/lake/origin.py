@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pyarrow as pa
+
 from silver_assets import storage
 from silver_assets.storage import Location
 
@@ -24,9 +26,9 @@ UNKNOWN = "unknown"
 _FILE_ORIGIN = {b"true": SYNTHETIC, b"mixed": MIXED}
 
 
-def file_origin(path: Location) -> str:
+def _origin(schema: pa.Schema) -> str:
     """The origin one Parquet file declares in its key-value metadata."""
-    metadata = storage.read_schema(path).metadata or {}
+    metadata = schema.metadata or {}
     return _FILE_ORIGIN.get(metadata.get(SYNTHETIC_KEY, b""), UNMARKED)
 
 
@@ -43,4 +45,4 @@ def combine(origins: Iterable[str | None]) -> str:
 
 def lake_origin(paths: Iterable[Location]) -> str:
     """The combined origin of the lake files a computation read."""
-    return combine(file_origin(p) for p in paths)
+    return combine(_origin(schema) for schema in storage.read_schemas(list(paths)))
