@@ -38,6 +38,11 @@ def test_location_rejects_what_it_cannot_read(raw, message):
         storage.location(raw)
 
 
+def test_the_demo_generator_refuses_an_s3_lake():
+    with pytest.raises(ValueError, match="generate it in a folder"):
+        generate_lake(storage.location("s3://bucket/silver"), days=2, progress=False)
+
+
 @pytest.fixture(scope="module")
 def small_lake(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("lake")
