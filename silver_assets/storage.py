@@ -19,7 +19,7 @@ import io
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeGuard
 
 import duckdb
 import pyarrow as pa
@@ -39,7 +39,7 @@ FOOTER_BYTES = 64 * 1024
 def location(raw: str | os.PathLike[str] | Location, base: Path | None = None) -> Location:
     """A local path (relative ones resolve against ``base``) or an ``s3://bucket/prefix`` URL."""
     if is_remote(raw):
-        return raw  # type: ignore[return-value]
+        return raw
     text = str(raw)
     if "://" in text:
         scheme, _, rest = text.partition("://")
@@ -52,19 +52,19 @@ def location(raw: str | os.PathLike[str] | Location, base: Path | None = None) -
     return path if path.is_absolute() or base is None else base / path
 
 
-def is_remote(place: object) -> bool:
+def is_remote(place: object) -> TypeGuard[UPath]:
     """True for an object-storage location."""
     return isinstance(place, UPath) and place.protocol not in ("", "file", "local")
 
 
-def read_table(place: Location | str, **options) -> pa.Table:
+def read_table(place: Location | str) -> pa.Table:
     """One Parquet file or object as an Arrow table."""
     place = location(place)
     if is_remote(place):
         # An open object rather than a path: pyarrow would first ask whether it is a folder.
         with place.fs.open(place.path, "rb") as handle:
-            return pq.read_table(handle, **options)
-    return pq.read_table(place, **options)
+            return pq.read_table(handle)
+    return pq.read_table(place)
 
 
 def read_tables(places: Sequence[Location]) -> list[pa.Table]:
