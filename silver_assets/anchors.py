@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
-from silver_assets.durable import write_atomically
 from silver_assets.registry import DATASETS
+from silver_assets.storage import Location, location, write_whole
 
 STATE_KEYS: dict[str, str] = {d.name: d.state_key for d in DATASETS.values()}
 
@@ -44,10 +43,10 @@ def parse_state_key(raw: object) -> date:
     raise ValueError(f"{raw!r} is neither YYYY-MM-DD nor YYYY-MM")
 
 
-def read_state(path: Path) -> dict[str, object]:
+def read_state(path: Location) -> dict[str, object]:
     """Return ``last_run_keys`` of the state file; raise ``ValueError`` naming the problem."""
     try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        payload = json.loads(location(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ValueError(f"state file {path} does not exist") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -58,7 +57,7 @@ def read_state(path: Path) -> dict[str, object]:
     return keys
 
 
-def resolve_anchor(dataset: str, state_path: Path, today: date | None = None) -> Anchor:
+def resolve_anchor(dataset: str, state_path: Location, today: date | None = None) -> Anchor:
     """The anchor of ``dataset`` ('options', 'macro' or 'gpr'), falling back to today."""
     if dataset not in STATE_KEYS:
         raise KeyError(f"unknown dataset {dataset!r}; expected one of {sorted(STATE_KEYS)}")
@@ -75,12 +74,12 @@ def resolve_anchor(dataset: str, state_path: Path, today: date | None = None) ->
     return Anchor(dataset, DATASETS[dataset].anchor_key(anchor))
 
 
-def resolve_anchors(state_path: Path, today: date | None = None) -> dict[str, Anchor]:
+def resolve_anchors(state_path: Location, today: date | None = None) -> dict[str, Anchor]:
     """Anchors of every dataset."""
     return {name: resolve_anchor(name, state_path, today) for name in STATE_KEYS}
 
 
-def write_state(path: Path, last_run_keys: dict[str, str]) -> None:
+def write_state(path: Location, last_run_keys: dict[str, str]) -> None:
     """Merge ``last_run_keys`` into the state file atomically, keeping other jobs' keys."""
     try:
         current = read_state(path)
@@ -89,4 +88,4 @@ def write_state(path: Path, last_run_keys: dict[str, str]) -> None:
     merged = {**current, **last_run_keys}
     payload = {"last_run_keys": merged, "updated_at": datetime.now().isoformat(timespec="seconds")}
     text = json.dumps(payload, indent=2, sort_keys=True)
-    write_atomically(Path(path), lambda handle: handle.write(text.encode("utf-8")))
+    write_whole(location(path), lambda handle: handle.write(text.encode("utf-8")))

@@ -9,8 +9,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from silver_assets.audit import AuditLog
-from silver_assets.settings import PATH_FIELDS, Settings
+from silver_assets.settings import LOCATION_FIELDS, PATH_FIELDS, Settings
 from silver_assets.snapshots import SnapshotStore
+from silver_assets.storage import Location, location
 
 
 class SilverLakeResource(dg.ConfigurableResource):
@@ -36,20 +37,25 @@ class SilverLakeResource(dg.ConfigurableResource):
     @classmethod
     def from_settings(cls, settings: Settings) -> SilverLakeResource:
         values = dataclasses.asdict(settings)
-        return cls(**{k: str(v) if isinstance(v, Path) else v for k, v in values.items()})
+        return cls(**{k: str(v) if k in PATH_FIELDS else v for k, v in values.items()})
 
     @property
     def settings(self) -> Settings:
         values = {field.name: getattr(self, field.name) for field in dataclasses.fields(Settings)}
-        return Settings(**{k: Path(v) if k in PATH_FIELDS else v for k, v in values.items()})
+        return Settings(**{k: _place(k, v) if k in PATH_FIELDS else v for k, v in values.items()})
 
     @property
     def store(self) -> SnapshotStore:
-        return SnapshotStore(Path(self.snapshot_root))
+        return SnapshotStore(self.snapshot_root)
 
     @property
     def audit(self) -> AuditLog:
         return AuditLog(Path(self.audit_root))
+
+
+def _place(field: str, value: str) -> Location:
+    """A path setting from its string: the three that may be on object storage keep their URL."""
+    return location(value) if field in LOCATION_FIELDS else Path(value)
 
 
 def duckdb_resource(settings: Settings) -> DuckDBResource:

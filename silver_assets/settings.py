@@ -2,6 +2,8 @@
 
 Relative paths resolve against the project root (the folder holding ``pyproject.toml``), so the
 pipeline, the CLI and the query resource agree on where things are, whatever the working directory.
+The lake, the snapshots and the state file may also be ``s3://bucket/prefix`` URLs
+(:mod:`silver_assets.storage`); the audit log and the config folder are always local.
 """
 
 from __future__ import annotations
@@ -10,12 +12,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from silver_assets.storage import Location, location
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _path(env: str, default: str) -> Path:
     raw = Path(os.environ.get(env) or default).expanduser()
     return raw if raw.is_absolute() else PROJECT_ROOT / raw
+
+
+def _location(env: str, default: str) -> Location:
+    return location(os.environ.get(env) or default, base=PROJECT_ROOT)
 
 
 def _int(env: str, default: int) -> int:
@@ -32,15 +40,17 @@ def _int(env: str, default: int) -> int:
 
 
 PATH_FIELDS = frozenset({"lake_root", "state_path", "snapshot_root", "audit_root", "config_dir"})
+# The path settings that may be s3:// URLs; the audit log and the config folder are local.
+LOCATION_FIELDS = frozenset({"lake_root", "state_path", "snapshot_root"})
 
 
 @dataclass(frozen=True)
 class Settings:
     """Locations and limits. Build with :meth:`from_env`; tests pass explicit paths."""
 
-    lake_root: Path
-    state_path: Path
-    snapshot_root: Path
+    lake_root: Location
+    state_path: Location
+    snapshot_root: Location
     audit_root: Path
     config_dir: Path
     max_tickers: int = 5
@@ -55,9 +65,9 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
-            lake_root=_path("SILVER_LAKE_ROOT", "data/silver"),
-            state_path=_path("SILVER_STATE_PATH", "config/runtime/collect_data_state.json"),
-            snapshot_root=_path("SILVER_SNAPSHOT_ROOT", "data/snapshots"),
+            lake_root=_location("SILVER_LAKE_ROOT", "data/silver"),
+            state_path=_location("SILVER_STATE_PATH", "config/runtime/collect_data_state.json"),
+            snapshot_root=_location("SILVER_SNAPSHOT_ROOT", "data/snapshots"),
             audit_root=_path("SILVER_AUDIT_ROOT", "logs"),
             config_dir=_path("SILVER_CONFIG_DIR", "config"),
             max_tickers=_int("SILVER_MAX_TICKERS", 5),

@@ -6,6 +6,7 @@ tests never touch the project's own data/, logs/ or dagster_home/.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from silver_assets.definitions import build_defs
 from silver_assets.lake.generator import generate_lake
 from silver_assets.partitions import anchor_keys
 from silver_assets.settings import PROJECT_ROOT, Settings
+from silver_assets_tests.s3 import moto_s3
 
 DEMO_DAYS = 12
 DEMO_TICKERS = ("SPY", "QQQ", "IWM", "GLD")
@@ -95,3 +97,10 @@ def use_settings(monkeypatch):
         return settings
 
     return apply
+
+
+@pytest.fixture(scope="session")
+def s3_env() -> Iterator[dict[str, str]]:
+    """moto's S3 server on 127.0.0.1 for the session; the AWS variables point at it."""
+    with moto_s3() as env:
+        yield env

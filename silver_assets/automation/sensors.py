@@ -55,6 +55,7 @@ from silver_assets.partitions import (
 from silver_assets.query.assets import standing_answers_job
 from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import Settings
+from silver_assets.snapshots import SnapshotStore
 
 DATA_VERSION_TAG = "dagster/data_version"
 WILL_RETRY_TAG = "dagster/will_retry"
@@ -134,12 +135,11 @@ def evaluate_freshness(
     """The freshness sensor's work, callable from tests with any instance and settings."""
     state = json.loads(cursor) if cursor else {}
     pending = state.setdefault("pending", {})
-    store_root = settings.snapshot_root
+    store = SnapshotStore(settings.snapshot_root)
     additions, observations, notes = [], [], []
     for dataset, partitions in PARTITIONS_BY_DATASET.items():
         registered = instance.get_dynamic_partitions(partitions.name)
-        done_dir = store_root / COMPLETION_ASSET[dataset]
-        materialized = {p.stem for p in done_dir.glob("*.parquet")} if done_dir.is_dir() else set()
+        materialized = set(store.partitions(COMPLETION_ASSET[dataset]))
         try:
             plan = plan_refresh(
                 dataset,
@@ -300,7 +300,7 @@ def _stale_alerts(
         key = anchor_keys(dataset, settings, anchor=anchor.date)[-1]
         marker = f"{family}:{key}"
         current.add(marker)
-        if (settings.snapshot_root / family / f"{key}.parquet").exists():
+        if SnapshotStore(settings.snapshot_root).resolve(family, key) is not None:
             first_seen.pop(marker, None)
             continue
         waited_min = (now - first_seen.setdefault(marker, now)) / 60

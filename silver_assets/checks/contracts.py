@@ -24,8 +24,8 @@ from typing import Any
 import duckdb
 import pandera.polars as pa
 import polars as pl
-import pyarrow.parquet as pq
 
+from silver_assets import storage
 from silver_assets.lake.layout import NEWER_OPTIONS_COLUMNS, OPTIONS_SCHEMA
 from silver_assets.metrics import sql
 
@@ -253,7 +253,7 @@ def _read_frame(
             .sql(
                 f"SELECT {_select_list(dataset, schema, columns)} "
                 "FROM read_parquet($paths, union_by_name = true, filename = true)",
-                params={"paths": [str(p) for p in paths]},
+                params={"paths": storage.duckdb_paths(con, paths)},
             )
             .to_arrow_table()
         )
@@ -277,7 +277,8 @@ def unreadable_files(paths: Sequence[Path], columns: Sequence[str] = ()) -> dict
         try:
             with duckdb.connect() as con:
                 quoted = ", ".join(f'"{c}"' for c in columns) or "*"
-                con.execute(f"SELECT {quoted} FROM read_parquet(?)", [str(path)]).fetchall()
+                read = storage.duckdb_paths(con, [path])
+                con.execute(f"SELECT {quoted} FROM read_parquet(?)", read).fetchall()
         except duckdb.Error as exc:
             broken[str(path)] = f"{type(exc).__name__}: {exc}"
     return broken or {", ".join(map(str, paths)): "rows unreadable together"}
@@ -300,7 +301,7 @@ def validate(dataset: str, paths: Sequence[Path]) -> ContractReport:
     present: set[str] = set()
     for path in paths:
         try:
-            names = set(pq.read_schema(path).names)
+            names = set(storage.read_schema(path).names)
         except Exception as exc:  # pyarrow raises several types for corrupt footers
             report.unreadable[str(path)] = f"{type(exc).__name__}: {exc}"
             continue

@@ -1,7 +1,8 @@
 """Where the Silver datasets live inside a lake root, and which files belong to which date.
 
 Only directory names are trusted for dates (``options/<YYYY-MM-DD>/``); folders that are not ISO
-dates are ignored, so a stray folder never breaks discovery.
+dates are ignored, so a stray folder never breaks discovery. A lake root is a local folder or an
+``s3://`` prefix (:mod:`silver_assets.storage`); the files listed are locations of the same kind.
 """
 
 from __future__ import annotations
@@ -10,50 +11,48 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from silver_assets.storage import Location, location, subfolders
+
 OPTIONS_DIR = "options"
 MACRO_DIR = "macro"
 GPR_FILE = Path("gpr") / "gpr_monthly_enriched.parquet"
 
 
-def _dated_dirs(root: Path) -> dict[date, Path]:
-    if not root.is_dir():
-        return {}
-    found: dict[date, Path] = {}
-    for child in root.iterdir():
-        if not child.is_dir():
-            continue
+def _dated_dirs(root: Location) -> dict[date, Location]:
+    found: dict[date, Location] = {}
+    for name in subfolders(root):
         try:
-            found[date.fromisoformat(child.name)] = child
+            found[date.fromisoformat(name)] = root / name
         except ValueError:
             continue
     return dict(sorted(found.items()))
 
 
-def options_dates(lake_root: Path) -> list[date]:
+def options_dates(lake_root: Location) -> list[date]:
     """Snapshot dates that have an options folder, ascending."""
-    return list(_dated_dirs(Path(lake_root) / OPTIONS_DIR))
+    return list(_dated_dirs(location(lake_root) / OPTIONS_DIR))
 
 
-def macro_dates(lake_root: Path) -> list[date]:
+def macro_dates(lake_root: Location) -> list[date]:
     """Retrieval dates that have a macro folder, ascending."""
-    return list(_dated_dirs(Path(lake_root) / MACRO_DIR))
+    return list(_dated_dirs(location(lake_root) / MACRO_DIR))
 
 
-def options_files(lake_root: Path, day: date) -> list[Path]:
+def options_files(lake_root: Location, day: date) -> list[Location]:
     """The options Parquet files of one snapshot date, sorted by name."""
-    folder = Path(lake_root) / OPTIONS_DIR / day.isoformat()
+    folder = location(lake_root) / OPTIONS_DIR / day.isoformat()
     return sorted(folder.glob(f"*_options_{day.isoformat()}.parquet"))
 
 
-def macro_files(lake_root: Path, day: date) -> list[Path]:
+def macro_files(lake_root: Location, day: date) -> list[Location]:
     """The macro Parquet files of one retrieval date."""
-    folder = Path(lake_root) / MACRO_DIR / day.isoformat()
+    folder = location(lake_root) / MACRO_DIR / day.isoformat()
     return sorted(folder.glob(f"macro_snapshot_{day.isoformat()}.parquet"))
 
 
-def gpr_file(lake_root: Path) -> Path:
+def gpr_file(lake_root: Location) -> Location:
     """The single GPR file (rewritten in place by each monthly release)."""
-    return Path(lake_root) / GPR_FILE
+    return location(lake_root) / GPR_FILE
 
 
 def daily_listing(
@@ -67,7 +66,7 @@ def daily_listing(
     raise ValueError(f"daily datasets are 'options' and 'macro', not {dataset!r}")
 
 
-def files_between(lake_root: Path, dataset: str, start: date, end: date) -> list[Path]:
+def files_between(lake_root: Location, dataset: str, start: date, end: date) -> list[Location]:
     """Every file of a daily dataset whose folder date lies in ``[start, end]``."""
     dates, lister = daily_listing(dataset)
     return [

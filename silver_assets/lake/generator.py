@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from silver_assets.anchors import write_state
 from silver_assets.lake.layout import MACRO_SCHEMA, OPTIONS_SCHEMA
+from silver_assets.storage import is_remote
 
 DEFAULT_TICKERS: tuple[str, ...] = ("SPY", "QQQ", "IWM", "GLD", "SLV")
 DEFAULT_END_DATE = date(2026, 4, 30)
@@ -736,6 +737,11 @@ def generate_lake(
     """
     started = time.perf_counter()
     symbols = _validate(seed, tickers, end_date)
+    if is_remote(root):
+        raise ValueError(
+            f"the demo lake is written to local disk, not {root}: generate it in a folder "
+            "(lake generate --root DIR) and copy that folder to the bucket"
+        )
     root = Path(root)
     trading_days = trading_days_ending(end_date, days)
 

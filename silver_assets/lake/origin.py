@@ -9,9 +9,11 @@ without opening the lake.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
-import pyarrow.parquet as pq
+import pyarrow as pa
+
+from silver_assets import storage
+from silver_assets.storage import Location
 
 SYNTHETIC_KEY = b"silver_assets.synthetic"
 
@@ -24,9 +26,9 @@ UNKNOWN = "unknown"
 _FILE_ORIGIN = {b"true": SYNTHETIC, b"mixed": MIXED}
 
 
-def file_origin(path: Path) -> str:
+def _origin(schema: pa.Schema) -> str:
     """The origin one Parquet file declares in its key-value metadata."""
-    metadata = pq.read_schema(path).metadata or {}
+    metadata = schema.metadata or {}
     return _FILE_ORIGIN.get(metadata.get(SYNTHETIC_KEY, b""), UNMARKED)
 
 
@@ -41,6 +43,6 @@ def combine(origins: Iterable[str | None]) -> str:
     return found.pop() if len(found) == 1 else MIXED
 
 
-def lake_origin(paths: Iterable[Path]) -> str:
+def lake_origin(paths: Iterable[Location]) -> str:
     """The combined origin of the lake files a computation read."""
-    return combine(file_origin(Path(p)) for p in paths)
+    return combine(_origin(schema) for schema in storage.read_schemas(list(paths)))

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+
+from silver_assets import storage
+from silver_assets.storage import Location
 
 ATM_DTE_MIN, ATM_DTE_MAX = 7, 45
 SKEW_BAND_MIN, SKEW_BAND_MAX, SKEW_TARGET = 0.05, 0.10, 0.075
@@ -55,17 +56,13 @@ def prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _paths(files: Sequence[Path | str]) -> list[str]:
-    return [str(path) for path in files]
-
-
 # --------------------------------------------------------------------------------------------
 # Daily stage: one scan of the option chains of some days.
 # --------------------------------------------------------------------------------------------
 
 
 def load_chains(
-    con: duckdb.DuckDBPyConnection, files: Sequence[Path | str], start: date, end: date
+    con: duckdb.DuckDBPyConnection, files: Sequence[Location | str], start: date, end: date
 ) -> None:
     """Expose the option rows of ``files`` with ``snapshot_date`` in ``[start, end]`` as ``chain``.
 
@@ -87,7 +84,9 @@ def load_chains(
         )
         return
     # A view cannot hold bound parameters: the file list and dates go in as quoted literals.
-    listed = ", ".join("'" + path.replace("'", "''") + "'" for path in _paths(files))
+    listed = ", ".join(
+        "'" + path.replace("'", "''") + "'" for path in storage.duckdb_paths(con, files)
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW chain AS
@@ -371,7 +370,7 @@ MACRO_FILE_DATE = r"CAST(regexp_extract(filename, 'macro_snapshot_(\d{4}-\d{2}-\
 
 def macro_as_of(
     con: duckdb.DuckDBPyConnection,
-    files: Sequence[Path | str],
+    files: Sequence[Location | str],
     anchors: Sequence[date],
     carried: pa.Table | None = None,
 ) -> pa.Table:
@@ -391,7 +390,7 @@ def macro_as_of(
         return pa.table({"anchor_date": pa.array([], pa.date32())})
     # Older files may lack retrieval_date; then the folder's date in the file name stands in.
     folder_date = MACRO_FILE_DATE
-    has_column = any("retrieval_date" in pq.read_schema(path).names for path in files)
+    has_column = any("retrieval_date" in storage.read_schema(path).names for path in files)
     retrieval = (
         f"coalesce(TRY_CAST(retrieval_date AS DATE), {folder_date})" if has_column else folder_date
     )
@@ -424,18 +423,21 @@ def macro_as_of(
             ORDER BY r.observation_date DESC, r.retrieval_date DESC) = 1
         ORDER BY a.anchor_date, r.symbol
         """,
-        params={"search": MACRO_SEARCH_DAYS, **({"files": _paths(files)} if files else {})},
+        params={
+            "search": MACRO_SEARCH_DAYS,
+            **({"files": storage.duckdb_paths(con, files)} if files else {}),
+        },
     ).to_arrow_table()
 
 
 GPR_OPTIONAL = ("gprt", "gpra")
 
 
-def gpr_as_of(con: duckdb.DuckDBPyConnection, path: Path, anchors: Sequence[date]) -> pa.Table:
+def gpr_as_of(con: duckdb.DuckDBPyConnection, path: Location, anchors: Sequence[date]) -> pa.Table:
     """For each monthly anchor, the latest GPR row dated at or before it."""
-    if not Path(path).exists():
+    if not storage.location(path).exists():
         return pa.table({"anchor_date": pa.array([], pa.date32())})
-    names = set(pq.read_schema(path).names)
+    names = set(storage.read_schema(path).names)
     optional = ", ".join(
         f"nn({c}) AS {c}" if c in names else f"CAST(NULL AS DOUBLE) AS {c}" for c in GPR_OPTIONAL
     )
@@ -460,7 +462,7 @@ def gpr_as_of(con: duckdb.DuckDBPyConnection, path: Path, anchors: Sequence[date
             QUALIFY row_number() OVER (PARTITION BY a.anchor_date ORDER BY r.gpr_month DESC) = 1
             ORDER BY a.anchor_date
             """,
-        params={"path": str(path)},
+        params={"path": storage.duckdb_paths(con, [path])[0]},
     ).to_arrow_table()
 
 

@@ -10,7 +10,6 @@ of the lake files it was computed from, which the payload reports as ``status.da
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,9 +17,9 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-import pyarrow.parquet as pq
 from pydantic import ValidationError
 
+from silver_assets import storage
 from silver_assets.anchors import resolve_anchor
 from silver_assets.audit import AuditLog
 from silver_assets.lake.origin import UNKNOWN, combine
@@ -57,6 +56,7 @@ from silver_assets.query.time_windows import ActiveWindow, compile_window, in_wi
 from silver_assets.registry import DATASETS, FAMILIES
 from silver_assets.settings import Settings
 from silver_assets.snapshots import PROVENANCE_COLUMNS, SnapshotStore
+from silver_assets.storage import Location
 from silver_assets.tickers import macro_symbol_for
 
 PER_TICKER_FAMILIES = frozenset(f.name for f in FAMILIES.values() if DATASETS[f.dataset].per_ticker)
@@ -88,25 +88,22 @@ class Snapshot:
 
 
 @lru_cache(maxsize=512)
-def _rows_by_symbol(path: str, mtime_ns: int, size: int) -> Mapping[str, Mapping[str, Any]]:
-    # Keyed by the file's stat, so a rewritten snapshot is re-read and an unchanged one is not.
-    return {row.get("symbol") or "": row for row in pq.read_table(path).to_pylist()}
+def _rows_by_symbol(located: Location, stamp: str) -> Mapping[str, Mapping[str, Any]]:
+    # Keyed by the file's stamp, so a rewritten snapshot is re-read and an unchanged one is not.
+    return {row.get("symbol") or "": row for row in storage.read_table(located).to_pylist()}
 
 
 def load_snapshot(store: SnapshotStore, family: str, wanted: str) -> Snapshot:
     """The snapshot of ``wanted``, else the latest materialized partition before it."""
     used = wanted
-    path = store.path(family, wanted)
-    if not path.exists():
+    located = store.resolve(family, wanted)
+    if located is None:
         earlier = [key for key in store.partitions(family) if key < wanted]
-        if not earlier:
+        located = store.resolve(family, earlier[-1]) if earlier else None
+        if located is None:
             return Snapshot(family, wanted, None, {})
         used = earlier[-1]
-        path = store.path(family, used)
-    stat = os.stat(path)
-    return Snapshot(
-        family, wanted, used, _rows_by_symbol(str(path), stat.st_mtime_ns, stat.st_size)
-    )
+    return Snapshot(family, wanted, used, _rows_by_symbol(located, storage.stamp(located)))
 
 
 def _validated(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from silver_assets.durable import write_atomically
+from silver_assets import storage
 from silver_assets.query.resource import SilverQueryResource
 from silver_assets.registry import FAMILY_NAMES
 from silver_assets.resources import SilverLakeResource
@@ -41,7 +41,7 @@ def standing_answers(
     questions = load_questions(silver.settings.config_dir)
     answers = {q["name"]: silver_query.query(q["request"]) for q in questions}
     text = json.dumps(answers, indent=2, default=str)
-    target = write_atomically(
+    target = storage.write_whole(
         silver.store.root / "standing_answers" / "latest.json",
         lambda handle: handle.write(text.encode("utf-8")),
     )

@@ -18,7 +18,8 @@ import dagster as dg
 
 from silver_assets.query.answer import answer_query
 from silver_assets.query.models import MetadataExtraction
-from silver_assets.settings import Settings
+from silver_assets.settings import LOCATION_FIELDS, Settings
+from silver_assets.storage import location
 
 
 class SilverQueryResource(dg.ConfigurableResource):
@@ -31,7 +32,7 @@ class SilverQueryResource(dg.ConfigurableResource):
 
     def settings(self) -> Settings:
         overrides: dict[str, Any] = {
-            name: Path(value)
+            name: location(value) if name in LOCATION_FIELDS else Path(value)
             for name, value in (
                 ("snapshot_root", self.snapshot_root),
                 ("state_path", self.state_path),

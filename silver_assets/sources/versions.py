@@ -1,10 +1,11 @@
 """Data versions of the Silver datasets, per anchor date, computed without Dagster.
 
 A daily dataset's version for a date is a digest of the names, sizes and modification times of
-that date's files, so it changes exactly when a file of that day is written, replaced or removed,
-and reading it costs one ``stat`` per file. The GPR file is rewritten in place with revisions of
-past months, so each month's version is a digest of that month's row: a release that revises
-March changes March's version and leaves the others alone.
+that date's files (sizes and ETags on object storage), so it changes exactly when a file of that
+day is written, replaced or removed, and reading it costs one ``stat`` (``HEAD``) per file. The
+GPR file is rewritten in place with revisions of past months, so each month's version is a
+digest of that month's row: a release that revises March changes March's version and leaves the
+others alone.
 """
 
 from __future__ import annotations
@@ -12,35 +13,35 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import date
-from pathlib import Path
 
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from silver_assets import storage
 from silver_assets.lake import files
 from silver_assets.registry import DATASETS
+from silver_assets.storage import Location
 
 EMPTY_VERSION = "no-files"
 
 
-def fingerprint(paths: Iterable[Path]) -> str:
-    """Digest of (name, size, mtime_ns) of each file; ``EMPTY_VERSION`` when there are none."""
+def fingerprint(paths: Iterable[Location]) -> str:
+    """Digest of (name, :func:`~silver_assets.storage.stamp`) of each file; ``EMPTY_VERSION``
+    when there are none."""
     digest = hashlib.sha256()
     count = 0
-    for path in sorted(Path(p) for p in paths):
-        stat = path.stat()
-        digest.update(f"{path.name}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    for path in sorted(storage.location(p) for p in paths):
+        digest.update(f"{path.name}|{storage.stamp(path)}\n".encode())
         count += 1
     return digest.hexdigest()[:16] if count else EMPTY_VERSION
 
 
-def daily_versions(lake_root: Path, dataset: str) -> dict[str, str]:
+def daily_versions(lake_root: Location, dataset: str) -> dict[str, str]:
     """``{YYYY-MM-DD: version}`` for every dated folder of ``dataset`` ('options' or 'macro')."""
     dates, _ = files.daily_listing(dataset)
     return {day.isoformat(): version_of_day(lake_root, dataset, day) for day in dates(lake_root)}
 
 
-def gpr_month_versions(lake_root: Path) -> dict[str, str]:
+def gpr_month_versions(lake_root: Location) -> dict[str, str]:
     """``{YYYY-MM-01: version}`` from the content of each monthly GPR row.
 
     Raises ``ValueError`` naming the file when it is unreadable or has no ``date`` column.
@@ -49,7 +50,7 @@ def gpr_month_versions(lake_root: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     try:
-        table = pq.read_table(path)
+        table = storage.read_table(path)
         months = pc.cast(table.column("date"), "date32").to_pylist()
     except (OSError, KeyError, ValueError) as exc:  # pyarrow's errors subclass these
         raise ValueError(f"GPR file {path} is unreadable: {exc}") from exc
@@ -64,7 +65,7 @@ def gpr_month_versions(lake_root: Path) -> dict[str, str]:
     return versions
 
 
-def version_of_day(lake_root: Path, dataset: str, day: date) -> str:
+def version_of_day(lake_root: Location, dataset: str, day: date) -> str:
     """The version of one date of a daily dataset."""
     _, lister = files.daily_listing(dataset)
     return fingerprint(lister(lake_root, day))
