@@ -16,7 +16,7 @@ among good ones.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,8 +51,9 @@ MIN_ROWS_FOR_UNIT_HEURISTIC = 20
 # A ticker-day whose liquid contracts lack implied volatility this often is worth a warning; when
 # all of them lack it, the day has no ATM IV or skew and the contract fails.
 IV_MISSING_WARN_SHARE = 0.5
-# Dates read per DuckDB query: bounds memory on a year's lake.
-ROW_CHUNK_DATES = 21
+# Rows read per DuckDB query (whole dates, so a date never spans two reads): bounds memory
+# whatever the number of tickers or days.
+ROW_CHUNK_ROWS = 500_000
 
 
 @dataclass
@@ -260,14 +261,25 @@ def _read_frame(
     return pl.from_arrow(table, rechunk=False)
 
 
-def _chunks_by_folder(paths: Sequence[Path], size: int) -> Iterator[list[Path]]:
-    """``paths`` in groups of at most ``size`` date folders (a date never spans two groups)."""
+def _chunks_by_folder(
+    paths: Sequence[Path], rows: Mapping[Path, int], max_rows: int
+) -> Iterator[list[Path]]:
+    """``paths`` in groups of whole date folders, each of at most ``max_rows`` rows unless one
+    folder alone holds more (a date never spans two groups)."""
     folders: dict[Path, list[Path]] = {}
     for path in paths:
         folders.setdefault(path.parent, []).append(path)
-    groups = list(folders.values())
-    for start in range(0, len(groups), size):
-        yield [path for group in groups[start : start + size] for path in group]
+    chunk: list[Path] = []
+    chunk_rows = 0
+    for group in folders.values():
+        group_rows = sum(rows[path] for path in group)
+        if chunk and chunk_rows + group_rows > max_rows:
+            yield chunk
+            chunk, chunk_rows = [], 0
+        chunk += group
+        chunk_rows += group_rows
+    if chunk:
+        yield chunk
 
 
 def unreadable_files(paths: Sequence[Path], columns: Sequence[str] = ()) -> dict[str, str]:
@@ -298,9 +310,12 @@ def validate(dataset: str, paths: Sequence[Path]) -> ContractReport:
         return report
 
     present: set[str] = set()
+    rows: dict[Path, int] = {}
     for path in paths:
         try:
-            names = set(pq.read_schema(path).names)
+            footer = pq.read_metadata(path)
+            names = set(footer.schema.to_arrow_schema().names)
+            rows[path] = footer.num_rows
         except Exception as exc:  # pyarrow raises several types for corrupt footers
             report.unreadable[str(path)] = f"{type(exc).__name__}: {exc}"
             continue
@@ -326,7 +341,7 @@ def validate(dataset: str, paths: Sequence[Path]) -> ContractReport:
     columns = sorted(present & (set(required) | set(OPTIONAL_COLUMNS[dataset])))
     schema = schema_factory()
     counts: Counter[tuple[str, str]] = Counter()
-    for chunk in _chunks_by_folder(paths, ROW_CHUNK_DATES):
+    for chunk in _chunks_by_folder(paths, rows, ROW_CHUNK_ROWS):
         try:
             frame = _read_frame(dataset, schema, chunk, columns)
         except duckdb.Error:
