@@ -51,9 +51,9 @@ MIN_ROWS_FOR_UNIT_HEURISTIC = 20
 # A ticker-day whose liquid contracts lack implied volatility this often is worth a warning; when
 # all of them lack it, the day has no ATM IV or skew and the contract fails.
 IV_MISSING_WARN_SHARE = 0.5
-# Rows read per DuckDB query (whole dates, so a date never spans two reads): bounds memory
+# Rows read and validated at once: bounds memory (about 1.3 KB a row while pandera checks it)
 # whatever the number of tickers or days.
-ROW_CHUNK_ROWS = 500_000
+ROW_CHUNK_ROWS = 250_000
 
 
 @dataclass
@@ -261,11 +261,13 @@ def _read_frame(
     return pl.from_arrow(table, rechunk=False)
 
 
-def _chunks_by_folder(
-    paths: Sequence[Path], rows: Mapping[Path, int], max_rows: int
-) -> Iterator[list[Path]]:
-    """``paths`` in groups of whole date folders, each of at most ``max_rows`` rows unless one
-    folder alone holds more (a date never spans two groups)."""
+def _chunks(paths: Sequence[Path], rows: Mapping[Path, int], max_rows: int) -> Iterator[list[Path]]:
+    """``paths`` in groups of at most ``max_rows`` rows (or one file, if larger).
+
+    A group holds whole dates where they fit. A date over the budget alone is split between its
+    files: each file is one ticker's chain of that date, so every rule still sees whole
+    (date, ticker) groups, the unit of the uniqueness and coverage rules.
+    """
     folders: dict[Path, list[Path]] = {}
     for path in paths:
         folders.setdefault(path.parent, []).append(path)
@@ -273,11 +275,14 @@ def _chunks_by_folder(
     chunk_rows = 0
     for group in folders.values():
         group_rows = sum(rows[path] for path in group)
-        if chunk and chunk_rows + group_rows > max_rows:
-            yield chunk
-            chunk, chunk_rows = [], 0
-        chunk += group
-        chunk_rows += group_rows
+        units = [group] if group_rows <= max_rows else [[path] for path in group]
+        for unit in units:
+            unit_rows = sum(rows[path] for path in unit)
+            if chunk and chunk_rows + unit_rows > max_rows:
+                yield chunk
+                chunk, chunk_rows = [], 0
+            chunk += unit
+            chunk_rows += unit_rows
     if chunk:
         yield chunk
 
@@ -341,7 +346,7 @@ def validate(dataset: str, paths: Sequence[Path]) -> ContractReport:
     columns = sorted(present & (set(required) | set(OPTIONAL_COLUMNS[dataset])))
     schema = schema_factory()
     counts: Counter[tuple[str, str]] = Counter()
-    for chunk in _chunks_by_folder(paths, rows, ROW_CHUNK_ROWS):
+    for chunk in _chunks(paths, rows, ROW_CHUNK_ROWS):
         try:
             frame = _read_frame(dataset, schema, chunk, columns)
         except duckdb.Error:

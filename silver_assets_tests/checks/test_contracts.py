@@ -493,15 +493,23 @@ def test_vanished_tickers_are_named() -> None:
 # --- bounded memory: rows are read in chunks of whole dates -----------------------------------
 
 
-def test_chunks_keep_dates_whole_within_the_row_budget() -> None:
+def test_chunks_keep_dates_whole_where_they_fit_the_row_budget() -> None:
     paths = [Path(f"options/{day}/{t}.parquet") for day in ("d1", "d2", "d3") for t in "AB"]
     rows = dict(zip(paths, [30, 30, 50, 20, 10, 10], strict=True))
-    chunks = list(contracts._chunks_by_folder(paths, rows, max_rows=70))
+    chunks = list(contracts._chunks(paths, rows, max_rows=70))
     # d1 (60 rows) then d2 (70): together over the budget; d2 and d3 (90) too.
     assert chunks == [paths[0:2], paths[2:4], paths[4:6]]
-    # A date larger than the budget is still read whole, alone.
-    assert list(contracts._chunks_by_folder(paths, rows, max_rows=1)) == chunks
-    assert list(contracts._chunks_by_folder(paths, rows, max_rows=1000)) == [paths]
+    assert list(contracts._chunks(paths, rows, max_rows=1000)) == [paths]
+
+
+def test_a_date_over_the_budget_is_split_between_its_files() -> None:
+    paths = [Path(f"options/{day}/{t}.parquet") for day in ("d1", "d2") for t in "ABC"]
+    rows = dict(zip(paths, [40, 40, 40, 10, 10, 10], strict=True))
+    chunks = list(contracts._chunks(paths, rows, max_rows=90))
+    # d1 (120 rows) alone is over the budget: its files go by two; d2 fits whole beside C.
+    assert chunks == [paths[0:2], paths[2:6]]
+    # A file larger than the budget is read whole, alone.
+    assert list(contracts._chunks(paths, rows, max_rows=1)) == [[p] for p in paths]
 
 
 def test_report_is_the_same_whatever_the_chunk_size(
