@@ -37,6 +37,7 @@ from typing import Any
 
 import dagster as dg
 
+from silver_assets.agents_benchmark import measure_agents
 from silver_assets.automation.runs import run_dataset
 from silver_assets.checks.assets import check_dataset, contract_report
 from silver_assets.definitions import build_defs
@@ -63,6 +64,7 @@ from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import PROJECT_ROOT, Settings
 from silver_assets.sources import versions
 from silver_assets.tickers import macro_symbol_for
+from silver_assets.timing import percentile, timed
 
 BENCH_METRICS = [
     "Put/Call Ratio",
@@ -106,22 +108,6 @@ def peak_rss(into: dict[str, float], phase: str, interval: float = 0.005):
         stop.set()
         thread.join()
         into[phase] = max(peak[0], _rss_mb())
-
-
-def timed(function: Callable[[], Any], repeat: int) -> list[float]:
-    """Wall-clock seconds of ``repeat`` calls."""
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - began)
-    return times
-
-
-def percentile(values: Sequence[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def seed_style_answer(settings: Settings, request: dict, anchor: date) -> dict[str, Any]:
@@ -242,7 +228,9 @@ def lake_for(
     return settings
 
 
-def bench_lake(settings: Settings, tickers: Sequence[str], repeat: int, log) -> dict[str, Any]:
+def bench_lake(
+    settings: Settings, tickers: Sequence[str], repeat: int, log, agent_calls: int = 200
+) -> dict[str, Any]:
     """Every measurement for one lake."""
     rss: dict[str, float] = {}
     scratch = Path(tempfile.mkdtemp(prefix="silver-bench-"))
@@ -308,8 +296,13 @@ def bench_lake(settings: Settings, tickers: Sequence[str], repeat: int, log) -> 
     with peak_rss(rss, "query_seed"):
         seed_times = timed(lambda: seed_style_answer(settings, request, last), max(repeat, 3))
 
+    log(f"  MCP query_metrics over HTTP and verify_claims, {agent_calls} calls x {repeat}")
+    with peak_rss(rss, "agents"):
+        agents = measure_agents(settings, request, calls=agent_calls, rounds=repeat)
+
     ms = 1000.0
     return {
+        **agents,
         "days": len(days),
         "tickers": list(tickers),
         "cores": os.cpu_count(),
@@ -358,6 +351,27 @@ ROWS = [
     ),
     ("query at query time (seed design) p50 (ms)", lambda r: f"{r['query_seed_p50_ms']:.1f}"),
     ("speed-up, seed / snapshots (x)", lambda r: f"{r['query_speedup']:.0f}"),
+    (
+        "query in process / MCP over HTTP, JSON-RPC client / SDK client, p50 (ms)",
+        lambda r: (
+            f"{r['in_process_p50_ms']:.2f} / {r['mcp_jsonrpc_p50_ms']:.2f} / "
+            f"{r['mcp_sdk_p50_ms']:.2f}"
+        ),
+    ),
+    (
+        "same, p99 (ms)",
+        lambda r: (
+            f"{r['in_process_p99_ms']:.2f} / {r['mcp_jsonrpc_p99_ms']:.2f} / "
+            f"{r['mcp_sdk_p99_ms']:.2f}"
+        ),
+    ),
+    (
+        "MCP over HTTP minus in process, JSON-RPC / SDK client, p50 (ms)",
+        lambda r: (
+            f"{r['mcp_jsonrpc_over_in_process_ms']:.2f} / {r['mcp_sdk_over_in_process_ms']:.2f}"
+        ),
+    ),
+    ("verify_claims, 50-claim answer, median (ms)", lambda r: f"{r['verify_50_claims_ms']:.2f}"),
     ("daily run through Dagster (s)", lambda r: f"{r['daily_run_s']:.3f}"),
     ("daily compute without Dagster (s)", lambda r: f"{r['daily_compute_s']:.3f}"),
     ("Dagster overhead of the daily run (s)", lambda r: f"{r['daily_run_overhead_s']:.3f}"),
@@ -393,6 +407,7 @@ def run_benchmark(
     lakes_root: Path | None = None,
     json_path: Path | None = None,
     log=print,
+    agent_calls: int = 200,
 ) -> dict[int, dict[str, Any]]:
     """Benchmark every lake size; print the table; optionally write the JSON."""
     lakes_root = lakes_root or PROJECT_ROOT / "bench" / "lakes"
@@ -404,7 +419,7 @@ def run_benchmark(
     for days in day_counts:
         log(f"lake of {days} trading days")
         settings = lake_for(lakes_root, days, seed, tickers)
-        results[days] = bench_lake(settings, tickers, repeat, log)
+        results[days] = bench_lake(settings, tickers, repeat, log, agent_calls)
     log(render_table(results))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)

@@ -371,6 +371,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         repeat=args.repeat,
         lakes_root=args.lakes_root,
         json_path=args.json,
+        agent_calls=args.agent_calls,
     )
     return 0
 
@@ -476,6 +477,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeat", type=int, default=3, help="runs per timing (median)")
     bench.add_argument("--lakes-root", type=Path, help="where lakes are built and reused")
     bench.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    bench.add_argument(
+        "--agent-calls", type=int, default=200, help="MCP and in-process queries per round"
+    )
     bench.set_defaults(func=cmd_bench)
     bench_commands = bench.add_subparsers(dest="bench_command")
     scale = bench_commands.add_parser(

@@ -80,6 +80,26 @@ class Settings:
             ui_base_url=os.environ.get("SILVER_UI_BASE_URL") or "http://127.0.0.1:3000",
         )
 
+    def environment(self) -> dict[str, str]:
+        """The environment variables that make :meth:`from_env` return these locations and
+        limits, for a child process (a server, a worker) that must see the same settings."""
+        values = {
+            "SILVER_LAKE_ROOT": self.lake_root,
+            "SILVER_STATE_PATH": self.state_path,
+            "SILVER_SNAPSHOT_ROOT": self.snapshot_root,
+            "SILVER_AUDIT_ROOT": self.audit_root,
+            "SILVER_CONFIG_DIR": self.config_dir,
+            "SILVER_MAX_TICKERS": self.max_tickers,
+            "IV_RANK_LOOKBACK_DAYS": self.iv_rank_lookback_days,
+            "SILVER_DUCKDB_THREADS": self.duckdb_threads,
+            "SILVER_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "SILVER_ALERT_WEBHOOK_URL": self.alert_webhook_url or "",
+            "SILVER_STALE_AFTER_MINUTES": self.stale_after_minutes,
+            "SILVER_SENSOR_INTERVAL_SECONDS": self.sensor_interval_seconds,
+            "SILVER_UI_BASE_URL": self.ui_base_url,
+        }
+        return {name: str(value) for name, value in values.items()}
+
     @property
     def alerts_log(self) -> Path:
         return self.audit_root / "alerts" / "alerts.log"

@@ -19,7 +19,7 @@ import io
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import BinaryIO, TypeGuard
+from typing import Any, BinaryIO, TypeGuard, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -34,6 +34,7 @@ Location = Path | UPath
 # The end of a Parquet object fetched for its footer: a footer (schema, key-value metadata and
 # row-group statistics) of the lake's files is a few KB.
 FOOTER_BYTES = 64 * 1024
+_Footer = TypeVar("_Footer")
 
 
 def location(raw: str | os.PathLike[str] | Location, base: Path | None = None) -> Location:
@@ -79,13 +80,22 @@ def read_tables(places: Sequence[Location]) -> list[pa.Table]:
     ]
 
 
-def read_schema(place: Location | str) -> pa.Schema:
-    """The schema (with key-value metadata) of one Parquet file or object, from its footer."""
+def _from_footer(place: Location | str, read: Callable[[Any], _Footer]) -> _Footer:
     place = location(place)
     if is_remote(place):
         with place.fs.open(place.path, "rb") as handle:
-            return pq.read_schema(handle)
-    return pq.read_schema(place)
+            return read(handle)
+    return read(place)
+
+
+def read_schema(place: Location | str) -> pa.Schema:
+    """The schema (with key-value metadata) of one Parquet file or object, from its footer."""
+    return _from_footer(place, pq.read_schema)
+
+
+def read_metadata(place: Location | str) -> pq.FileMetaData:
+    """The footer of one Parquet file or object: its schema and row count among others."""
+    return _from_footer(place, pq.read_metadata)
 
 
 def read_schemas(places: Sequence[Location | str]) -> list[pa.Schema]:

@@ -36,19 +36,6 @@ def make_settings(root: Path, **overrides) -> Settings:
     return Settings(**{**values, **overrides})
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment variables that make ``Settings.from_env()`` return ``settings``."""
-    return {
-        "SILVER_LAKE_ROOT": str(settings.lake_root),
-        "SILVER_STATE_PATH": str(settings.state_path),
-        "SILVER_SNAPSHOT_ROOT": str(settings.snapshot_root),
-        "SILVER_AUDIT_ROOT": str(settings.audit_root),
-        "SILVER_CONFIG_DIR": str(settings.config_dir),
-        "SILVER_MAX_TICKERS": str(settings.max_tickers),
-        "IV_RANK_LOOKBACK_DAYS": str(settings.iv_rank_lookback_days),
-    }
-
-
 def build_lake(root: Path, days: int = DEMO_DAYS, **overrides) -> Settings:
     settings = make_settings(root, **overrides)
     generate_lake(
@@ -92,7 +79,7 @@ def use_settings(monkeypatch):
     """Point the environment at a settings object (for code that reads Settings.from_env)."""
 
     def apply(settings: Settings) -> Settings:
-        for key, value in settings_env(settings).items():
+        for key, value in settings.environment().items():
             monkeypatch.setenv(key, value)
         return settings
 

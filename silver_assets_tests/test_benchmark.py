@@ -22,6 +22,10 @@ REQUIRED_KEYS = {
     "contracts_all_dates_s",
     "daily_scan_all_dates_s",
     "peak_rss_mb",
+    "in_process_p50_ms",
+    "mcp_sdk_p50_ms",
+    "mcp_jsonrpc_p50_ms",
+    "verify_50_claims_ms",
 }
 
 
@@ -36,6 +40,7 @@ def test_benchmark_on_a_tiny_lake(tmp_path):
         lakes_root=tmp_path,
         json_path=out,
         log=lines.append,
+        agent_calls=5,
     )
     written = json.loads(out.read_text())
     assert set(written) == {"3"}
@@ -43,6 +48,7 @@ def test_benchmark_on_a_tiny_lake(tmp_path):
     figures = written["3"]
     assert figures["query_snapshot_p50_ms"] > 0 and figures["query_seed_p50_ms"] > 0
     assert figures["peak_rss_mb"] > 0 and figures["cores"] >= 1
+    assert min(figures[key] for key in ("mcp_sdk_p50_ms", "mcp_jsonrpc_p50_ms")) > 0
     assert render_table(results) in lines
     assert any("cores" in line for line in lines)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from silver_assets.settings import PROJECT_ROOT
-from silver_assets_tests.conftest import make_settings, settings_env
+from silver_assets_tests.conftest import make_settings
 
 CLI = str(Path(sys.executable).parent / "silver-assets")
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,7 @@ def cli_env(tmp_path_factory):
     (root / "dagster_home").mkdir()
     return {
         **os.environ,
-        **settings_env(make_settings(root)),
+        **make_settings(root).environment(),
         "DAGSTER_HOME": str(root / "dagster_home"),
     }
 
@@ -102,7 +102,7 @@ def test_bad_input_gets_a_clear_error(cli_env, args, message):
 
 def test_unreadable_gpr_file_is_a_clear_error(tmp_path):
     root = tmp_path / "broken"
-    env = {**os.environ, **settings_env(make_settings(root)), "DAGSTER_HOME": str(tmp_path)}
+    env = {**os.environ, **make_settings(root).environment(), "DAGSTER_HOME": str(tmp_path)}
     assert (
         run(env, "lake", "generate", "--days", "2", "--tickers", "SPY", "--no-progress").returncode
         == 0
@@ -131,7 +131,7 @@ def test_demo_leaves_every_asset_materialized(tmp_path):
     settings = make_settings(tmp_path)
     home = tmp_path / "dagster_home"
     home.mkdir()
-    env = {**os.environ, **settings_env(settings), "DAGSTER_HOME": str(home)}
+    env = {**os.environ, **settings.environment(), "DAGSTER_HOME": str(home)}
     result = run(env, "demo", "--days", "6")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "[standing_answers] ok" in result.stdout

@@ -11,7 +11,7 @@ import dagster as dg
 
 from silver_assets.definitions import build_defs
 from silver_assets.settings import PROJECT_ROOT
-from silver_assets_tests.conftest import make_settings, settings_env
+from silver_assets_tests.conftest import make_settings
 
 EXPECTED_ASSETS = {
     "silver_options",
@@ -53,7 +53,7 @@ def test_all_definitions_load(tmp_path):
 
 
 def test_dagster_validates_workspace(tmp_path):
-    env = {**os.environ, **settings_env(make_settings(tmp_path)), "DAGSTER_HOME": str(tmp_path)}
+    env = {**os.environ, **make_settings(tmp_path).environment(), "DAGSTER_HOME": str(tmp_path)}
     dagster = Path(sys.executable).parent / "dagster"
     result = subprocess.run(
         [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],

@@ -23,7 +23,7 @@ import pytest
 
 from silver_assets.lake import files
 from silver_assets.settings import PROJECT_ROOT, Settings
-from silver_assets_tests.conftest import build_lake, settings_env
+from silver_assets_tests.conftest import build_lake
 
 CLI = str(Path(sys.executable).parent / "silver-assets")
 pytestmark = pytest.mark.e2e
@@ -65,7 +65,7 @@ def _hashes(settings: Settings, assets: tuple[str, ...] | None = None) -> dict[s
 def lake(tmp_path_factory) -> tuple[Settings, dict[str, str]]:
     root = tmp_path_factory.mktemp("trust")
     settings = build_lake(root)
-    env = {**os.environ, **settings_env(settings), "DAGSTER_HOME": str(root / "dagster_home")}
+    env = {**os.environ, **settings.environment(), "DAGSTER_HOME": str(root / "dagster_home")}
     first = _materialize(env, "--all")
     assert first.returncode == 0, first.stdout + first.stderr
     return settings, env

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -134,29 +131,3 @@ def test_anchor_key_is_the_first_of_the_month_only_for_monthly_datasets(dataset,
 def test_an_unknown_dataset_is_named():
     with pytest.raises(ValueError, match="unknown dataset 'bonds'"):
         registry.dataset("bonds")
-
-
-def _imports(module: str) -> set[str]:
-    path = Path(importlib.util.find_spec(module).origin)
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-        elif isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-    return names
-
-
-@pytest.mark.parametrize(
-    "module", ["silver_assets.registry", "silver_assets.tickers", "silver_assets.metrics.families"]
-)
-def test_the_pure_modules_import_no_dagster_even_indirectly(module):
-    seen, todo = set(), [module]
-    while todo:
-        name = todo.pop()
-        seen.add(name)
-        for imported in _imports(name):
-            assert not imported.startswith("dagster"), f"{name} imports {imported}"
-            if imported.startswith("silver_assets.") and imported not in seen:
-                todo.append(imported)

@@ -27,7 +27,7 @@ import pytest
 from silver_assets.lake.generator import generate_lake
 from silver_assets.query.answer import answer_query
 from silver_assets.settings import PROJECT_ROOT, Settings
-from silver_assets_tests.conftest import build_lake, settings_env
+from silver_assets_tests.conftest import build_lake
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
@@ -76,7 +76,7 @@ def running_dagster_dev(
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    env = {**os.environ, **settings_env(settings), "DAGSTER_HOME": str(home), **env}
+    env = {**os.environ, **settings.environment(), "DAGSTER_HOME": str(home), **env}
     done = subprocess.run(
         [str(BIN / "silver-assets"), "materialize", "--all"],
         env=env,

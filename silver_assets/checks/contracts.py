@@ -16,7 +16,7 @@ among good ones.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,8 +51,9 @@ MIN_ROWS_FOR_UNIT_HEURISTIC = 20
 # A ticker-day whose liquid contracts lack implied volatility this often is worth a warning; when
 # all of them lack it, the day has no ATM IV or skew and the contract fails.
 IV_MISSING_WARN_SHARE = 0.5
-# Dates read per DuckDB query: bounds memory on a year's lake.
-ROW_CHUNK_DATES = 21
+# Rows read and validated at once: bounds memory (about 1.3 KB a row while pandera checks it)
+# whatever the number of tickers or days.
+ROW_CHUNK_ROWS = 250_000
 
 
 @dataclass
@@ -260,14 +261,30 @@ def _read_frame(
     return pl.from_arrow(table, rechunk=False)
 
 
-def _chunks_by_folder(paths: Sequence[Path], size: int) -> Iterator[list[Path]]:
-    """``paths`` in groups of at most ``size`` date folders (a date never spans two groups)."""
+def _chunks(paths: Sequence[Path], rows: Mapping[Path, int], max_rows: int) -> Iterator[list[Path]]:
+    """``paths`` in groups of at most ``max_rows`` rows (or one file, if larger).
+
+    A group holds whole dates where they fit. A date over the budget alone is split between its
+    files: each file is one ticker's chain of that date, so every rule still sees whole
+    (date, ticker) groups, the unit of the uniqueness and coverage rules.
+    """
     folders: dict[Path, list[Path]] = {}
     for path in paths:
         folders.setdefault(path.parent, []).append(path)
-    groups = list(folders.values())
-    for start in range(0, len(groups), size):
-        yield [path for group in groups[start : start + size] for path in group]
+    chunk: list[Path] = []
+    chunk_rows = 0
+    for group in folders.values():
+        group_rows = sum(rows[path] for path in group)
+        units = [group] if group_rows <= max_rows else [[path] for path in group]
+        for unit in units:
+            unit_rows = sum(rows[path] for path in unit)
+            if chunk and chunk_rows + unit_rows > max_rows:
+                yield chunk
+                chunk, chunk_rows = [], 0
+            chunk += unit
+            chunk_rows += unit_rows
+    if chunk:
+        yield chunk
 
 
 def unreadable_files(paths: Sequence[Path], columns: Sequence[str] = ()) -> dict[str, str]:
@@ -299,9 +316,12 @@ def validate(dataset: str, paths: Sequence[Path]) -> ContractReport:
         return report
 
     present: set[str] = set()
+    rows: dict[Path, int] = {}
     for path in paths:
         try:
-            names = set(storage.read_schema(path).names)
+            footer = storage.read_metadata(path)
+            names = set(footer.schema.to_arrow_schema().names)
+            rows[path] = footer.num_rows
         except Exception as exc:  # pyarrow raises several types for corrupt footers
             report.unreadable[str(path)] = f"{type(exc).__name__}: {exc}"
             continue
@@ -327,7 +347,7 @@ def validate(dataset: str, paths: Sequence[Path]) -> ContractReport:
     columns = sorted(present & (set(required) | set(OPTIONAL_COLUMNS[dataset])))
     schema = schema_factory()
     counts: Counter[tuple[str, str]] = Counter()
-    for chunk in _chunks_by_folder(paths, ROW_CHUNK_DATES):
+    for chunk in _chunks(paths, rows, ROW_CHUNK_ROWS):
         try:
             frame = _read_frame(dataset, schema, chunk, columns)
         except duckdb.Error:

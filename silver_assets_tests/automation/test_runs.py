@@ -34,7 +34,7 @@ from silver_assets.cli import SAMPLE_REQUEST
 from silver_assets.partitions import PARTITIONS_BY_DATASET, register_partitions
 from silver_assets.query.answer import answer_query
 from silver_assets.settings import PROJECT_ROOT, Settings
-from silver_assets_tests.conftest import build_lake, materialize_all, settings_env
+from silver_assets_tests.conftest import build_lake, materialize_all
 
 CLI = str(Path(sys.executable).parent / "silver-assets")
 CONCURRENT_COMMANDS = 3
@@ -62,7 +62,7 @@ def lake(tmp_path_factory) -> tuple[Settings, dict]:
 def _fresh(settings: Settings, where: Path) -> tuple[Settings, dict[str, str]]:
     """Settings with their own snapshot folder, and a CLI environment with a new DAGSTER_HOME."""
     mine = dataclasses.replace(settings, snapshot_root=where / "snapshots")
-    env = {**os.environ, **settings_env(mine), "DAGSTER_HOME": str(where / "dagster_home")}
+    env = {**os.environ, **mine.environment(), "DAGSTER_HOME": str(where / "dagster_home")}
     return mine, env
 
 

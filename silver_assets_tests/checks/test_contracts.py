@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from silver_assets.checks import contracts
 from silver_assets.checks.contracts import validate, vanished_tickers
 from silver_assets.lake import files
 from silver_assets.lake.generator import generate_lake
@@ -487,3 +488,42 @@ def test_vanished_tickers_are_named() -> None:
     assert vanished_tickers(by_day) == [
         "2026-04-29: tickers vanished since the date before: GLD, QQQ"
     ]
+
+
+# --- bounded memory: rows are read in chunks of whole dates -----------------------------------
+
+
+def test_chunks_keep_dates_whole_where_they_fit_the_row_budget() -> None:
+    paths = [Path(f"options/{day}/{t}.parquet") for day in ("d1", "d2", "d3") for t in "AB"]
+    rows = dict(zip(paths, [30, 30, 50, 20, 10, 10], strict=True))
+    chunks = list(contracts._chunks(paths, rows, max_rows=70))
+    # d1 (60 rows) then d2 (70): together over the budget; d2 and d3 (90) too.
+    assert chunks == [paths[0:2], paths[2:4], paths[4:6]]
+    assert list(contracts._chunks(paths, rows, max_rows=1000)) == [paths]
+
+
+def test_a_date_over_the_budget_is_split_between_its_files() -> None:
+    paths = [Path(f"options/{day}/{t}.parquet") for day in ("d1", "d2") for t in "ABC"]
+    rows = dict(zip(paths, [40, 40, 40, 10, 10, 10], strict=True))
+    chunks = list(contracts._chunks(paths, rows, max_rows=90))
+    # d1 (120 rows) alone is over the budget: its files go by two; d2 fits whole beside C.
+    assert chunks == [paths[0:2], paths[2:6]]
+    # A file larger than the budget is read whole, alone.
+    assert list(contracts._chunks(paths, rows, max_rows=1)) == [[p] for p in paths]
+
+
+def test_report_is_the_same_whatever_the_chunk_size(
+    demo_lake: Path, chain: pa.Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    older = pq.read_table(_options_path(demo_lake, DAY1))
+    volume = older.column("volume").to_numpy().copy()
+    volume[0] = -5
+    first = _write_options(tmp_path, _replace(older, "volume", volume), day=DAY1)
+    bids = chain.column("bid").to_numpy().copy()
+    bids[2] = chain.column("ask")[2].as_py() + 1
+    second = _write_options(tmp_path, _replace(chain, "bid", bids))
+    whole = validate("options", [first, second])
+    monkeypatch.setattr(contracts, "ROW_CHUNK_ROWS", 1)  # one date per read
+    by_date = validate("options", [first, second])
+    assert whole.failure_count == 2 and len(whole.failures_by_rule) == 2
+    assert by_date == whole

@@ -19,7 +19,6 @@ import dagster as dg
 import pytest
 
 from silver_assets.settings import PROJECT_ROOT, Settings
-from silver_assets_tests.conftest import settings_env
 from silver_assets_tests.deploy.postgres import (
     PostgresServer,
     missing_binaries,
@@ -65,7 +64,7 @@ def deploy_env(settings: Settings, home: Path, postgres_url: str, **extra: str) 
     """The environment of a process on the Postgres deployment."""
     return {
         **os.environ,
-        **settings_env(settings),
+        **settings.environment(),
         "DAGSTER_HOME": str(home),
         "DAGSTER_PG_URL": postgres_url,
         **extra,

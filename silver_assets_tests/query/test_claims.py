@@ -15,7 +15,7 @@ from silver_assets import SilverQueryResource
 from silver_assets.lake import files
 from silver_assets.query.catalogue import CATALOGUE
 from silver_assets.query.claims import MAX_TEXT_CHARS, TextTooLong, verify_claims
-from silver_assets_tests.conftest import make_settings, settings_env
+from silver_assets_tests.conftest import make_settings
 
 CLI = str(Path(sys.executable).parent / "silver-assets")
 
@@ -197,7 +197,7 @@ def test_a_draft_from_a_real_payload_verifies_and_planted_errors_are_caught(
 
 @pytest.mark.e2e
 def test_cli_verify_and_metrics(materialized, payload, tmp_path) -> None:
-    env = {**os.environ, **settings_env(materialized.settings), "DAGSTER_HOME": str(tmp_path)}
+    env = {**os.environ, **materialized.settings.environment(), "DAGSTER_HOME": str(tmp_path)}
     text = f"PCR was {payload['values']['pcr_volume']} [Silver: {_anchor(payload, 'pcr_volume')}]."
     done = subprocess.run(
         [CLI, "verify", "--text", "-"], env=env, input=text, capture_output=True, text=True

@@ -23,7 +23,6 @@ from silver_assets.lake import files
 from silver_assets.lake.origin import MIXED, SYNTHETIC, UNKNOWN, UNMARKED, combine
 from silver_assets.metrics.families import macro_analysis
 from silver_assets.settings import PROJECT_ROOT
-from silver_assets_tests.conftest import settings_env
 
 CLI = str(Path(sys.executable).parent / "silver-assets")
 MACRO_ROW = {
@@ -183,7 +182,7 @@ def test_as_of_inside_the_request_is_used(resource, last_day) -> None:
 
 
 def _cli(materialized, tmp_path, *args, stdin: bytes | None = None):
-    env = {**os.environ, **settings_env(materialized.settings)}
+    env = {**os.environ, **materialized.settings.environment()}
     env["DAGSTER_HOME"] = str(tmp_path)
     return subprocess.run(
         [CLI, "query", *args], env=env, cwd=PROJECT_ROOT, capture_output=True, input=stdin

@@ -29,7 +29,6 @@ from silver_assets.query.claims import MAX_TEXT_CHARS, verify_claims
 from silver_assets.query.data_status import data_status
 from silver_assets.query.mcp_server import CONTRACT_DOCUMENT, MAX_BODY_BYTES, TOKEN_VARIABLE
 from silver_assets.settings import PROJECT_ROOT
-from silver_assets_tests.conftest import settings_env
 
 pytestmark = pytest.mark.e2e
 CLI = str(Path(sys.executable).parent / "silver-assets")
@@ -41,7 +40,7 @@ REQUEST = {"tickers": ["SPY", "QQQ"], "metrics": ["PCR", "IV", "GPR Index"]}
 def env(materialized, tmp_path_factory):
     return {
         **os.environ,
-        **settings_env(materialized.settings),
+        **materialized.settings.environment(),
         "DAGSTER_HOME": str(tmp_path_factory.mktemp("mcp_home")),
         TOKEN_VARIABLE: "",
     }
@@ -95,6 +94,7 @@ async def _exercise(session: ClientSession, draft: str) -> dict:
         results[name] = result.structuredContent
     invalid = await session.call_tool("query_metrics", {**REQUEST, "as_of": "9999-12-31"})
     results["invalid"] = invalid
+    results["wrong_type"] = await session.call_tool("query_metrics", {**REQUEST, "tickers": "SPY"})
     too_long = await session.call_tool("verify_claims", {"text": "1.5 " * MAX_TEXT_CHARS})
     results["too_long"] = too_long
     resources = {str(r.uri) for r in (await session.list_resources()).resources}
@@ -135,6 +135,8 @@ def _check_against_python_api(results, materialized, use_settings, draft) -> Non
     assert results["invalid"].isError
     assert "outside the supported" in results["invalid"].content[0].text
     assert results["too_long"].isError
+    assert results["wrong_type"].isError
+    assert "Input should be a valid list" in results["wrong_type"].content[0].text
     assert results["resources"] == {"silver://contract", "silver://catalogue"}
     assert results["contract"] == CONTRACT_DOCUMENT.read_text(encoding="utf-8")
 

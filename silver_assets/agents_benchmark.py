@@ -1,0 +1,198 @@
+"""Agent-facing timings for ``silver-assets bench``: MCP ``query_metrics`` over HTTP next to the
+in-process query, and ``verify_claims`` on a 50-claim answer.
+
+The MCP server runs as a separate ``silver-assets mcp --http`` process on 127.0.0.1 over the
+bench's snapshots. Two clients keep one warm session each:
+
+- the official SDK client (``mcp.ClientSession``), which checks every structured answer against
+  the tool's output schema with the pure-Python ``jsonschema`` package;
+- a plain JSON-RPC client over ``httpx``, which does what an MCP client must (session header,
+  JSON-RPC envelope) and no schema check, so its figure is the server and the transport alone.
+
+Each round times the in-process query, both clients and ``verify_claims`` one after the other, so
+they share the machine's load; the figures are medians over the rounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+from silver_assets.query.answer import answer_query
+from silver_assets.query.claims import verify_claims
+from silver_assets.settings import Settings
+from silver_assets.timing import percentile
+
+CLI = str(Path(sys.executable).parent / "silver-assets")
+MS = 1000.0
+CLAIMS = 50
+
+
+def fifty_claim_answer(payload: Mapping[str, Any]) -> str:
+    """A drafted answer of 50 cited numeric sentences, drawn from a real payload's values."""
+    sentences = []
+    for key, value in payload["values"].items():
+        if isinstance(value, int | float) or (isinstance(value, str) and "%" in value):
+            anchor = payload["citation_contract"][key]["preferred_anchor"]
+            sentences.append(f"The {key} was {value} [Silver: {anchor}].")
+    if not sentences:
+        raise ValueError("the payload has no numeric value to cite")
+    return " ".join((sentences * (CLAIMS // len(sentences) + 1))[:CLAIMS])
+
+
+class JsonRpcClient:
+    """A minimal MCP client over streamable HTTP: initialize once, then call tools."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.AsyncClient(
+            headers={"Accept": "application/json, text/event-stream"}, timeout=30
+        )
+        self.url = url
+        self.next_id = 0
+
+    async def _post(self, method: str, params: dict[str, Any], notify: bool = False) -> Any:
+        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "params": params}
+        if not notify:
+            self.next_id += 1
+            message["id"] = self.next_id
+        response = await self.http.post(self.url, json=message)
+        response.raise_for_status()
+        if "mcp-session-id" in response.headers:
+            self.http.headers["mcp-session-id"] = response.headers["mcp-session-id"]
+        return None if notify else response.json()["result"]
+
+    async def initialize(self) -> None:
+        client = {"name": "silver-assets-bench", "version": "1"}
+        params = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client}
+        await self._post("initialize", params)
+        await self._post("notifications/initialized", {}, notify=True)
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        result = await self._post("tools/call", {"name": name, "arguments": arguments})
+        if result.get("isError"):
+            raise RuntimeError(f"{name} failed: {result['content']}")
+        return result["structuredContent"]
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+async def _timed(call: Callable[[], Awaitable[Any]], calls: int) -> list[float]:
+    for _ in range(min(20, calls)):  # warm the session and the snapshot cache
+        await call()
+    times = []
+    for _ in range(calls):
+        began = time.perf_counter()
+        await call()
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(port: int, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the MCP server exited with code {server.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the MCP server did not listen on 127.0.0.1:{port} within {seconds} s")
+
+
+async def _rounds(
+    url: str, settings: Settings, request: dict[str, Any], calls: int, rounds: int
+) -> list[dict[str, float]]:
+    async def in_process() -> None:
+        answer_query(settings, dict(request))
+
+    draft = fifty_claim_answer(answer_query(settings, dict(request)))
+    verdicts = verify_claims(draft, settings)
+    if len(verdicts["claims"]) != CLAIMS or not verdicts["all_verified"]:
+        raise RuntimeError(f"the 50-claim draft does not verify: {verdicts['counts']}")
+
+    async def verify() -> None:
+        verify_claims(draft, settings)
+
+    raw = JsonRpcClient(url)
+    results = []
+    try:
+        await raw.initialize()
+        async with (
+            streamable_http_client(url) as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+
+            async def sdk() -> None:
+                result = await session.call_tool("query_metrics", request)
+                if result.isError:
+                    raise RuntimeError(f"query_metrics failed: {result.content}")
+
+            async def plain() -> None:
+                await raw.call_tool("query_metrics", request)
+
+            for _ in range(rounds):
+                here = await _timed(in_process, calls)
+                over_sdk = await _timed(sdk, calls)
+                over_raw = await _timed(plain, calls)
+                checks = await _timed(verify, max(10, calls // 10))
+                results.append(
+                    {
+                        "in_process_p50_ms": statistics.median(here) * MS,
+                        "in_process_p99_ms": percentile(here, 99) * MS,
+                        "mcp_sdk_p50_ms": statistics.median(over_sdk) * MS,
+                        "mcp_sdk_p99_ms": percentile(over_sdk, 99) * MS,
+                        "mcp_jsonrpc_p50_ms": statistics.median(over_raw) * MS,
+                        "mcp_jsonrpc_p99_ms": percentile(over_raw, 99) * MS,
+                        "verify_50_claims_ms": statistics.median(checks) * MS,
+                    }
+                )
+    finally:
+        await raw.aclose()
+    return results
+
+
+def measure_agents(
+    settings: Settings, request: dict[str, Any], calls: int = 200, rounds: int = 3
+) -> dict[str, float]:
+    """Medians over ``rounds`` of each figure, against an MCP server on these settings."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [CLI, "mcp", "--http", "--port", str(port)],
+        env={**os.environ, **settings.environment()},
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(port, server)
+        figures = asyncio.run(
+            _rounds(f"http://127.0.0.1:{port}/mcp", settings, request, calls, rounds)
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    medians = {key: statistics.median(r[key] for r in figures) for key in figures[0]}
+    medians["mcp_jsonrpc_over_in_process_ms"] = (
+        medians["mcp_jsonrpc_p50_ms"] - medians["in_process_p50_ms"]
+    )
+    medians["mcp_sdk_over_in_process_ms"] = medians["mcp_sdk_p50_ms"] - medians["in_process_p50_ms"]
+    return medians
