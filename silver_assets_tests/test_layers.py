@@ -19,6 +19,7 @@ PURE = (
     "silver_assets.registry",
     "silver_assets.tickers",
     "silver_assets.durable",
+    "silver_assets.storage",
     "silver_assets.snapshots",
     "silver_assets.anchors",
     "silver_assets.settings",
