@@ -16,7 +16,7 @@ from silver_assets.definitions import build_defs
 from silver_assets.partitions import anchor_keys
 from silver_assets.query.answer import answer_query
 from silver_assets.snapshots import ObjectSnapshotStore, SnapshotStore
-from silver_assets_tests.conftest import materialize_all, settings_env
+from silver_assets_tests.conftest import materialize_all
 from silver_assets_tests.golden import golden_payloads, golden_request
 from silver_assets_tests.s3 import new_bucket, on_s3
 from silver_assets_tests.test_cli import CLI
@@ -81,7 +81,7 @@ def test_reader_during_a_rewrite_sees_the_old_snapshot(on_object_storage, monkey
 @pytest.mark.e2e
 def test_cli_materializes_and_answers_on_s3(s3_env, materialized, tmp_path):
     settings = on_s3(materialized.settings, new_bucket(), tmp_path / "logs")
-    env = {**os.environ, **settings_env(settings), "DAGSTER_HOME": str(tmp_path)}
+    env = {**os.environ, **settings.environment(), "DAGSTER_HOME": str(tmp_path)}
     for url in ("SILVER_LAKE_ROOT", "SILVER_STATE_PATH", "SILVER_SNAPSHOT_ROOT"):
         assert env[url].startswith("s3://")
 
