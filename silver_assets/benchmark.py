@@ -255,6 +255,8 @@ def bench_lake(settings: Settings, tickers: Sequence[str], repeat: int, log) -> 
 
     # Backfill: every anchor, one single run per dataset, on a fresh instance each time (the
     # snapshot files of the previous repeat are overwritten).
+    backfilled: list[dg.DagsterInstance] = []
+
     def backfill() -> None:
         instance = dg.DagsterInstance.ephemeral()
         for dataset in DATASETS:
@@ -262,7 +264,7 @@ def bench_lake(settings: Settings, tickers: Sequence[str], repeat: int, log) -> 
             if dataset != "gpr":
                 keys = [k for k in keys if k < last.isoformat()]
             assert run_dataset(defs, instance, dataset, keys).success, dataset
-        backfill.instance = instance
+        backfilled.append(instance)
 
     log(f"  backfill of {len(days) - 1} anchors x {repeat}")
     with peak_rss(rss, "backfill"):
@@ -280,7 +282,7 @@ def bench_lake(settings: Settings, tickers: Sequence[str], repeat: int, log) -> 
         full_scan_times = timed(lambda: full_daily_scan(settings, days), repeat)
 
     # Daily run: the newest anchor, after a backfill of all earlier ones.
-    instance = backfill.instance
+    instance = backfilled[-1]
     log(f"  daily run of {last} x {repeat}")
 
     def daily_with_dagster() -> None:
@@ -566,7 +568,7 @@ def onepass(settings: Settings) -> int:
     """The one-pass reference; the number of (date, symbol) rows it returns."""
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
     pattern = str(settings.lake_root / "options" / "*" / "*.parquet")
-    rows = con.execute(ONEPASS_SQL, {"files": pattern}).to_arrow_table().num_rows
+    rows = con.sql(ONEPASS_SQL, params={"files": pattern}).to_arrow_table().num_rows
     con.close()
     return rows
 
@@ -591,9 +593,9 @@ def query_p50_ms(settings: Settings, tickers: Sequence[str], requests: int = 200
 def option_rows(settings: Settings) -> int:
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
     pattern = str(settings.lake_root / "options" / "*" / "*.parquet")
-    (rows,) = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": pattern}).fetchone()
+    rows = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": pattern}).fetchall()[0][0]
     con.close()
-    return rows
+    return int(rows)
 
 
 def bench_scale_lake(settings: Settings, tickers: Sequence[str], log) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from silver_assets.registry import DATASET_NAMES, anchor_key
 from silver_assets.settings import PROJECT_ROOT, Settings
@@ -64,7 +65,7 @@ def cmd_lake_generate(args: argparse.Namespace) -> int:
     from silver_assets.lake import generator
 
     settings = _settings()
-    options = {}
+    options: dict[str, Any] = {}
     if args.tickers:
         options["tickers"] = tuple(args.tickers)
     if args.end_date:
@@ -242,9 +243,10 @@ def _read_request(source: str) -> object:
 _ENVELOPE_KEYS = frozenset({"request", "time_predicates"})
 
 
-def _request_parts(body: object) -> tuple[object, object]:
+def _request_parts(body: object) -> tuple[Any, Any]:
     """(request, time predicates) of a request file: a MetadataExtraction (which may hold
-    ``as_of``), or ``{"request": ..., "time_predicates": ...}``."""
+    ``as_of``), or ``{"request": ..., "time_predicates": ...}``. Both are still unchecked JSON:
+    the query validates them."""
     if isinstance(body, dict) and "request" in body:
         unknown = sorted(set(body) - _ENVELOPE_KEYS)
         if unknown:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -35,13 +36,19 @@ class SilverLakeResource(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SilverLakeResource:
-        values = dataclasses.asdict(settings)
-        return cls(**{k: str(v) if isinstance(v, Path) else v for k, v in values.items()})
+        values: dict[str, Any] = dataclasses.asdict(settings)
+        config: dict[str, Any] = {
+            k: str(v) if isinstance(v, Path) else v for k, v in values.items()
+        }
+        return cls(**config)
 
     @property
     def settings(self) -> Settings:
-        values = {field.name: getattr(self, field.name) for field in dataclasses.fields(Settings)}
-        return Settings(**{k: Path(v) if k in PATH_FIELDS else v for k, v in values.items()})
+        values: dict[str, Any] = {
+            field.name: getattr(self, field.name) for field in dataclasses.fields(Settings)
+        }
+        typed: dict[str, Any] = {k: Path(v) if k in PATH_FIELDS else v for k, v in values.items()}
+        return Settings(**typed)
 
     @property
     def store(self) -> SnapshotStore:

@@ -17,7 +17,7 @@ interval is a setting, read nowhere else):
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dagster as dg
@@ -53,6 +53,7 @@ from silver_assets.partitions import (
     range_tags,
 )
 from silver_assets.query.assets import standing_answers_job
+from silver_assets.registry import DATASETS
 from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import Settings
 
@@ -137,7 +138,7 @@ def evaluate_freshness(
     store_root = settings.snapshot_root
     additions, observations, notes = [], [], []
     for dataset, partitions in PARTITIONS_BY_DATASET.items():
-        registered = instance.get_dynamic_partitions(partitions.name)
+        registered = instance.get_dynamic_partitions(DATASETS[dataset].partitions_name)
         done_dir = store_root / COMPLETION_ASSET[dataset]
         materialized = {p.stem for p in done_dir.glob("*.parquet")} if done_dir.is_dir() else set()
         try:
@@ -206,7 +207,7 @@ RESOLVED = frozenset({"SUCCEEDED", "FAILED"})
 HISTORY_LIMIT = 50
 
 
-def _partition_label(tags: dict[str, str]) -> str | None:
+def _partition_label(tags: Mapping[str, str]) -> str | None:
     if PARTITION_TAG in tags:
         return tags[PARTITION_TAG]
     if RANGE_START_TAG in tags:
@@ -269,9 +270,8 @@ def _check_outcomes(
             if record.status.value not in RESOLVED or record.id in done:
                 continue
             done.add(record.id)
-            event = record.event
-            evaluation = event.dagster_event.event_specific_data if event else None
-            if isinstance(evaluation, dg.AssetCheckEvaluation):
+            evaluation = record.event.asset_check_evaluation if record.event else None
+            if evaluation is not None:
                 outcome = _check_outcome(instance, settings, dataset, record, evaluation)
                 outcomes.append((record.id, outcome))
         window = {record.id for record in history}
@@ -362,11 +362,14 @@ def _failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[s
     records = instance.get_records_for_run(
         run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
-    evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
+    evaluations = [r.event_log_entry.asset_check_evaluation for r in records]
     return [
         e.check_name
         for e in evaluations
-        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR and e.blocking
+        if e is not None
+        and not e.passed
+        and e.severity == dg.AssetCheckSeverity.ERROR
+        and e.blocking
     ]
 
 

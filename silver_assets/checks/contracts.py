@@ -16,10 +16,10 @@ among good ones.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pandera.polars as pa
@@ -257,7 +257,8 @@ def _read_frame(
             )
             .to_arrow_table()
         )
-    return pl.from_arrow(table, rechunk=False)
+    # A Table (never an Array) converts to a DataFrame; pyarrow's missing types hide that.
+    return cast(pl.DataFrame, pl.from_arrow(table, rechunk=False))
 
 
 def _chunks_by_folder(paths: Sequence[Path], size: int) -> Iterator[list[Path]]:
@@ -319,8 +320,8 @@ def validate(dataset: str, paths: Sequence[Path]) -> ContractReport:
     if report.missing_columns:
         report.status = "MISSING_COLUMNS"
         columns = sorted({c for cols in report.missing_columns.values() for c in cols})
-        names = ", ".join(Path(p).name for p in report.missing_columns)
-        report.message = f"missing required columns {', '.join(columns)} in {names}"
+        damaged = ", ".join(Path(p).name for p in report.missing_columns)
+        report.message = f"missing required columns {', '.join(columns)} in {damaged}"
         return report
 
     columns = sorted(present & (set(required) | set(OPTIONAL_COLUMNS[dataset])))
@@ -416,7 +417,7 @@ def iv_coverage_warnings(frame: pl.DataFrame) -> list[str]:
     ]
 
 
-def vanished_tickers(files_by_day: dict[Any, Sequence[Path]]) -> list[str]:
+def vanished_tickers(files_by_day: Mapping[Any, Sequence[Path]]) -> list[str]:
     """A warning per date that lost option tickers the lake date before it had (by file name)."""
     warnings = []
     previous: set[str] | None = None

@@ -134,4 +134,5 @@ class QueryPayload(BaseModel):
         ``query_metrics`` answer (about 50 KB) against it."""
         kwargs.setdefault("union_format", "primitive_type_array")
         schema = super().model_json_schema(*args, **kwargs)
-        return _lean(schema, schema.pop("$defs", {}))
+        lean: dict[str, Any] = _lean(schema, schema.pop("$defs", {}))
+        return lean
