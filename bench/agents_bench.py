@@ -158,7 +158,8 @@ def main() -> int:
     resource = SilverQueryResource()
     draft = fifty_claim_answer(resource.query(REQUEST))
     verdicts = verify_claims(draft, settings)
-    assert len(verdicts["claims"]) == 50 and verdicts["all_verified"], verdicts["counts"]
+    assert len(verdicts["claims"]) == 50, verdicts["counts"]
+    assert verdicts["all_verified"], verdicts["counts"]
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -34,7 +34,7 @@ from silver_assets.settings import PROJECT_ROOT, Settings
 
 def slow_server(delay: float) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's naming
+        def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
             time.sleep(delay)
             self.send_response(204)

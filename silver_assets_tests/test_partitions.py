@@ -94,7 +94,8 @@ def test_freshness_sensor_requests_no_run_for_an_anchor_without_data(lake, tmp_p
     with pytest.raises(StateUnavailable, match="the state says 2099-01-05"):
         plan_refresh("options", settings, [], set(), None, lambda keys: {})
     result = evaluate_freshness(dg.DagsterInstance.ephemeral(), settings, None)
-    assert result.run_requests == [] and result.dynamic_partitions_requests == []
+    assert result.run_requests == []
+    assert result.dynamic_partitions_requests == []
     for dataset, anchor in (("options", "2099-01-05"), ("gpr", "2099-01-01")):
         assert (
             f"skipped {dataset}: {dataset}: the state says {anchor}"

@@ -240,7 +240,7 @@ def _select_list(dataset: str, schema: pa.DataFrameSchema, columns: Sequence[str
         # Older macro files lack retrieval_date: the folder's date stands in (as in the metrics).
         stored = "TRY_CAST(retrieval_date AS DATE)" if "retrieval_date" in columns else "NULL"
         selected.append(f"coalesce({stored}, {sql.MACRO_FILE_DATE}) AS retrieval_date")
-    return ", ".join(selected + [f"filename AS {FILE_COLUMN}"])
+    return ", ".join([*selected, f"filename AS {FILE_COLUMN}"])
 
 
 def _read_frame(

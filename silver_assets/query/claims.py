@@ -423,7 +423,7 @@ def _verdict(
         return claim(verdict="MISMATCH", anchor=candidates[0].anchor, detail="no numeric value")
     rank = {"VERIFIED": 0, "UNIT_ERROR": 1, "MISMATCH": 2}
     verdict: Verdict
-    verdict, scaled, best = min(
+    verdict, _, best = min(
         judged, key=lambda j: (rank[j[0]], abs(j[1] - written) / (abs(j[1]) + 1))
     )
     detail = None

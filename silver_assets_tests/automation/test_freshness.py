@@ -52,7 +52,7 @@ def refresh(dataset, settings, registered, materialized, previous):
 def plan(settings, dataset, changed, registered=DAYS, materialized=None):
     """Plan with the previous evaluation seeing other versions of the ``changed`` days."""
     now = freshness.current_versions(dataset, settings)
-    previous = {**now, **{day: "before" for day in changed}}
+    previous = {**now, **dict.fromkeys(changed, "before")}
     done = set(registered) if materialized is None else materialized
     return refresh(dataset, settings, registered, done, previous)
 
@@ -63,7 +63,8 @@ def test_a_changed_macro_day_makes_its_week_stale(tmp_path):
     assert result.changed_dates == ("2026-04-03",)
     # 04-03 and the 7 days after it: the anchors whose macro search reads that retrieval.
     assert result.stale_keys == tuple(DAYS[2:10])
-    assert result.anchor_key == ANCHOR and result.new_keys == ()
+    assert result.anchor_key == ANCHOR
+    assert result.new_keys == ()
     assert result.dataset == "macro"
 
 

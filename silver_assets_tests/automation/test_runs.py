@@ -108,7 +108,9 @@ def test_concurrent_materialize_on_a_new_instance(lake, tmp_path, round_):
     outputs = [command.communicate(timeout=600) for command in commands]
     for command, (out, err) in zip(commands, outputs, strict=True):
         assert command.returncode == 0, out + err[-3000:]
-        assert "[options] ok" in out and "[macro] ok" in out and "[gpr] ok" in out
+        assert "[options] ok" in out
+        assert "[macro] ok" in out
+        assert "[gpr] ok" in out
     assert _answers(mine) == clean
     statuses = set(_statuses(tmp_path / "dagster_home").values())
     assert statuses == {dg.DagsterRunStatus.SUCCESS}

@@ -49,7 +49,8 @@ def test_chunked_and_unchunked_backfills_write_identical_snapshots(lake, monkeyp
     assert set(OPTION_FAMILIES) <= set(assets)
     for asset in assets:
         keys = left.partitions(asset)
-        assert keys == right.partitions(asset) and len(keys) == 9
+        assert keys == right.partitions(asset)
+        assert len(keys) == 9
         for key in keys:
             a, b = left.read(asset, key), right.read(asset, key)
             assert a.drop_columns(["run_id"]).equals(b.drop_columns(["run_id"])), (asset, key)

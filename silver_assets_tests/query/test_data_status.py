@@ -12,7 +12,8 @@ def test_fully_materialized_lake_is_fresh_and_synthetic(materialized) -> None:
     status = {d.dataset: d for d in data_status(materialized.settings).datasets}
     last_day = files.options_dates(materialized.settings.lake_root)[-1].isoformat()
     options = status["options"]
-    assert options.state_anchor == last_day and options.anchor_fallback is None
+    assert options.state_anchor == last_day
+    assert options.anchor_fallback is None
     assert not options.stale
     assert {f.family: f.newest_partition for f in options.families} == {
         "put_call_ratio": last_day,
