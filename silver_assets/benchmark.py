@@ -159,7 +159,7 @@ def daily_without_dagster(settings: Settings, day: date) -> None:
 def backfill_without_dagster(settings: Settings, days: Sequence[date], months: Sequence[date]):
     """Every anchor in one pass of the assets' own functions, into a scratch snapshot store."""
     scratch = Path(tempfile.mkdtemp(prefix="silver-bench-bare-"))
-    settings = dataclasses.replace(settings, snapshot_root=scratch)
+    settings = settings.replace(snapshot_root=scratch)
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
     daily_scan(con, settings, days, "bench-without-dagster")
     for family in OPTION_FAMILIES:
@@ -174,7 +174,7 @@ def full_daily_scan(settings: Settings, days: Sequence[date]) -> None:
     """The options daily scan of ``days``, into a scratch snapshot store."""
     scratch = Path(tempfile.mkdtemp(prefix="silver-bench-scan-"))
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
-    daily_scan(con, dataclasses.replace(settings, snapshot_root=scratch), days, "bench-scan")
+    daily_scan(con, settings.replace(snapshot_root=scratch), days, "bench-scan")
     con.close()
     shutil.rmtree(scratch, ignore_errors=True)
 
@@ -246,9 +246,7 @@ def bench_lake(settings: Settings, tickers: Sequence[str], repeat: int, log) -> 
     """Every measurement for one lake."""
     rss: dict[str, float] = {}
     scratch = Path(tempfile.mkdtemp(prefix="silver-bench-"))
-    settings = dataclasses.replace(
-        settings, snapshot_root=scratch / "snapshots", audit_root=scratch / "logs"
-    )
+    settings = settings.replace(snapshot_root=scratch / "snapshots", audit_root=scratch / "logs")
     defs = build_defs(settings)
     days = files.options_dates(settings.lake_root)
     last = days[-1]
@@ -542,7 +540,7 @@ def history_of_other_datasets(settings: Settings, instance_dir: Path) -> None:
 
 def options_compute(settings: Settings, scratch: Path) -> None:
     """The options backfill's own functions, without Dagster, into a scratch snapshot store."""
-    settings = dataclasses.replace(settings, snapshot_root=scratch)
+    settings = settings.replace(snapshot_root=scratch)
     days = files.options_dates(settings.lake_root)[:-1]
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
     daily_scan(con, settings, days, "bench-compute")
@@ -601,9 +599,7 @@ def option_rows(settings: Settings) -> int:
 def bench_scale_lake(settings: Settings, tickers: Sequence[str], log) -> dict[str, Any]:
     """Every scale measurement of one lake, each phase in its own process."""
     scratch = Path(tempfile.mkdtemp(prefix="scale-run-", dir=settings.lake_root.parent))
-    settings = dataclasses.replace(
-        settings, snapshot_root=scratch / "snapshots", audit_root=scratch / "logs"
-    )
+    settings = settings.replace(snapshot_root=scratch / "snapshots", audit_root=scratch / "logs")
     instance_dir = scratch / "dagster"
     rss: dict[str, float] = {}
     seconds: dict[str, float] = {}

@@ -140,10 +140,11 @@ def materialize_datasets(
     from silver_assets.audit import AuditLog
     from silver_assets.automation.runs import fail_orphaned_runs
     from silver_assets.automation.workers import run_in_workers
-    from silver_assets.definitions import defs
+    from silver_assets.definitions import build_defs
     from silver_assets.partitions import MissingLakeData
 
     settings = _settings()
+    defs = build_defs(settings)
     instance = _instance()
     orphaned = fail_orphaned_runs(instance)
     if orphaned:
@@ -188,10 +189,10 @@ def materialize_datasets(
 def run_standing_answers() -> bool:
     """Materialize ``standing_answers`` from the current snapshots; True on success."""
     from silver_assets.automation.runs import INFO_LOGS
-    from silver_assets.definitions import defs
+    from silver_assets.definitions import build_defs
     from silver_assets.query.assets import standing_answers_job
 
-    job = defs.resolve_job_def(standing_answers_job.name)
+    job = build_defs(_settings()).resolve_job_def(standing_answers_job.name)
     result = job.execute_in_process(
         instance=_instance(), raise_on_error=False, run_config=INFO_LOGS
     )

@@ -5,7 +5,6 @@ The 3-day SYNTHETIC lake ends on 2026-04-30 (options and macro) and 2026-04 (GPR
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import date
 from pathlib import Path
@@ -37,7 +36,7 @@ def lake(tmp_path_factory) -> Settings:
 def _with_state(settings: Settings, tmp_path: Path, text: str) -> Settings:
     state = tmp_path / "state.json"
     state.write_text(text, encoding="utf-8")
-    return dataclasses.replace(settings, state_path=state)
+    return settings.replace(state_path=state)
 
 
 @pytest.mark.parametrize(

@@ -74,9 +74,9 @@ def busy_partitions(instance: dg.DagsterInstance, dataset: str, keys: Sequence[s
 
 def _run_range(dataset: str, keys: list[str], assets: tuple[str, ...] | None) -> DatasetRun:
     """A worker process: the definitions and instance come from the inherited environment."""
-    from silver_assets.definitions import defs
+    from silver_assets.definitions import build_defs
 
-    return run_dataset(defs, dg.DagsterInstance.get(), dataset, keys, assets)
+    return run_dataset(build_defs(), dg.DagsterInstance.get(), dataset, keys, assets)
 
 
 def run_in_workers(

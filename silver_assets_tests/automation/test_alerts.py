@@ -3,7 +3,6 @@ server on 127.0.0.1, and a webhook that is down or slow neither blocks nor crash
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import socket
@@ -187,7 +186,7 @@ def failed_check(tmp_path):
 
 def test_failed_check_alert_is_logged_and_posted(failed_check, receiver):
     settings, instance, day, _ = failed_check
-    settings = dataclasses.replace(settings, alert_webhook_url=receiver.url)
+    settings = settings.replace(alert_webhook_url=receiver.url)
     result = evaluate_alerts(instance, settings, None)
     assert _wait_for(lambda: receiver.received)
     (posted,) = receiver.received
@@ -232,7 +231,7 @@ def test_a_run_stopped_by_its_contract_raises_no_run_alert(failed_check):
 
 
 def test_any_other_failed_run_alerts(tmp_path, receiver):
-    settings = dataclasses.replace(build_lake(tmp_path, days=1), alert_webhook_url=receiver.url)
+    settings = build_lake(tmp_path, days=1).replace(alert_webhook_url=receiver.url)
 
     @dg.op
     def boom():
@@ -254,7 +253,7 @@ def test_any_other_failed_run_alerts(tmp_path, receiver):
 
 def test_stale_snapshot_alert_once(tmp_path, receiver):
     settings = build_lake(tmp_path, days=2)
-    settings = dataclasses.replace(settings, alert_webhook_url=receiver.url, stale_after_minutes=60)
+    settings = settings.replace(alert_webhook_url=receiver.url, stale_after_minutes=60)
     instance = dg.DagsterInstance.ephemeral()
     fresh = evaluate_alerts(instance, settings, None)  # anchors just seen: not stale yet
     assert fresh.skip_reason
@@ -277,7 +276,7 @@ def test_stale_snapshot_alert_once(tmp_path, receiver):
 
 def test_webhook_down_neither_blocks_nor_crashes(failed_check):
     settings, instance, _, _ = failed_check
-    settings = dataclasses.replace(settings, alert_webhook_url=_free_port_url())
+    settings = settings.replace(alert_webhook_url=_free_port_url())
     result = evaluate_alerts(instance, settings, None)
     assert result.cursor
     assert alerts.read_alerts(settings.alerts_log)
@@ -299,7 +298,7 @@ def test_slow_webhook_does_not_block_the_sensor(failed_check, monkeypatch):
 
     monkeypatch.setattr(alerts, "post_webhook", held_delivery)
     settings, instance, _, _ = failed_check
-    settings = dataclasses.replace(settings, alert_webhook_url="http://127.0.0.1:9/held")
+    settings = settings.replace(alert_webhook_url="http://127.0.0.1:9/held")
     evaluate_alerts(instance, settings, None)
     assert alerts.read_alerts(settings.alerts_log)
     gate.set()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ REQUEST = {
 
 
 def _backfill(settings: Settings, folder: str, scan_days: int, family_days: int, monkeypatch):
-    settings = dataclasses.replace(settings, snapshot_root=settings.snapshot_root / folder)
+    settings = settings.replace(snapshot_root=settings.snapshot_root / folder)
     monkeypatch.setattr(materialize, "SCAN_CHUNK_DAYS", scan_days)
     monkeypatch.setattr(materialize, "FAMILY_CHUNK_DAYS", family_days)
     days = files.options_dates(settings.lake_root)

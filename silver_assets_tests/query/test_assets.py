@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import dagster as dg
@@ -39,6 +38,6 @@ def test_unusable_questions_file_names_the_problem(tmp_path, materialized):
     (tmp_path / "standing_questions.json").write_text('{"questions": [{"request": {}}]}')
     with pytest.raises(ValueError, match="unique names"):
         load_questions(tmp_path)
-    settings = dataclasses.replace(materialized.settings, config_dir=tmp_path / "nowhere")
+    settings = materialized.settings.replace(config_dir=tmp_path / "nowhere")
     with pytest.raises(ValueError, match=r"standing_questions\.json"):
         load_questions(settings.config_dir)

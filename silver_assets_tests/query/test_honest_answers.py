@@ -164,7 +164,7 @@ def test_bad_dates_are_invalid_requests(resource, arguments, message) -> None:
 
 
 def test_as_of_inside_the_request_is_used(resource, last_day) -> None:
-    earlier = files.options_dates(resource.settings().lake_root)[-3]
+    earlier = files.options_dates(resource.settings.lake_root)[-3]
     request = {"tickers": ["GLD"], "metrics": ["Put/Call Ratio"], "time_window": "today"}
     in_body = resource.query({**request, "as_of": earlier.isoformat()})
     as_argument = resource.query(request, as_of=earlier)
