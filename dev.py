@@ -47,6 +47,7 @@ def ensure_venv() -> None:
 def run(*command: str) -> int:
     env = {**os.environ, "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT / "dagster_home"))}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)  # as if activated: dg checks it matches the project's
     return subprocess.run(list(command), cwd=ROOT, env=env).returncode
 
 
