@@ -4,7 +4,8 @@ Built by :func:`build_sensors` from the settings the definitions are built with 
 interval is a setting, read nowhere else):
 
 * ``silver_freshness_sensor`` registers new anchor partitions, records the changed data versions
-  as source observations, and requests runs for exactly the stale partitions (contiguous ones
+  as source observations (and the anchors whose files arrived as source materializations, see
+  ``sources.assets.arrivals``), and requests runs for exactly the stale partitions (contiguous ones
   share a single-run backfill). Each refresh is requested once, keyed by the data version of what
   it reads: Dagster retries its transient failures (see ``jobs``), and a refresh whose contract
   failed comes back only when those files change. Its cursor holds the versions it last saw, in a
@@ -56,8 +57,8 @@ from silver_assets.query.assets import standing_answers_job
 from silver_assets.registry import DATASETS
 from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import Settings
+from silver_assets.sources.assets import DATA_VERSION_TAG, arrivals
 
-DATA_VERSION_TAG = "dagster/data_version"
 WILL_RETRY_TAG = "dagster/will_retry"
 # The data version of the partitions a refresh run checks (what its contract check reads).
 CHECKED_VERSION_TAG = "silver/data_version"
@@ -136,7 +137,8 @@ def evaluate_freshness(
     state = json.loads(cursor) if cursor else {}
     pending = state.setdefault("pending", {})
     store_root = settings.snapshot_root
-    additions, observations, notes = [], [], []
+    additions, notes = [], []
+    observations: list[dg.AssetObservation | dg.AssetMaterialization] = []
     for dataset, partitions in PARTITIONS_BY_DATASET.items():
         registered = instance.get_dynamic_partitions(DATASETS[dataset].partitions_name)
         done_dir = store_root / COMPLETION_ASSET[dataset]
@@ -156,15 +158,25 @@ def evaluate_freshness(
         if plan.new_keys:
             additions.append(partitions.build_add_request(list(plan.new_keys)))
         known = set(registered) | set(plan.new_keys)
+        observed = {
+            day: plan.versions[day]
+            for day in plan.changed_dates
+            if day in known and day in plan.versions
+        }
         observations += [
             dg.AssetObservation(
                 asset_key=DATASET_SOURCES[dataset],
                 partition=day,
-                tags={DATA_VERSION_TAG: plan.versions[day]},
+                tags={DATA_VERSION_TAG: version},
             )
-            for day in plan.changed_dates
-            if day in known and day in plan.versions
+            for day, version in observed.items()
         ]
+        # A new anchor is observed by its run; its files have arrived already.
+        observations += arrivals(
+            instance,
+            DATASET_SOURCES[dataset],
+            {day: plan.versions[day] for day in sorted(known) if day in plan.versions},
+        )
         order = [*registered, *plan.new_keys]
         for first, last in contiguous_groups(order, plan.stale_keys):
             ours = {k: old for k, old in pending.items() if old["dataset"] == dataset}

@@ -17,7 +17,7 @@ from silver_assets.automation.runs import run_dataset
 from silver_assets.automation.sensors import build_sensors, evaluate_freshness
 from silver_assets.definitions import build_defs
 from silver_assets.lake import files
-from silver_assets.partitions import contiguous_groups
+from silver_assets.partitions import PARTITIONS_BY_DATASET, contiguous_groups
 from silver_assets.resources import SilverLakeResource
 from silver_assets_tests.conftest import build_lake, make_settings
 
@@ -60,6 +60,20 @@ def test_new_anchor_is_registered_and_requested(lake):
     assert options_run.tags["dagster/partition"] == days[4]
     assert len(_requests(result, "macro_job")) == 1
     assert not _requests(result, "gpr_job")
+
+
+def test_a_new_day_reads_as_filled_once_the_daemon_records_the_tick(lake):
+    settings, instance, _, days = lake
+    result = _evaluate(settings, instance)
+    _register(instance, result)
+    for event in result.asset_events:  # what the daemon does with the sensor's events
+        instance.report_runless_asset_event(event)
+    status = instance.get_status_by_partition(
+        dg.AssetKey("silver_options"), days, PARTITIONS_BY_DATASET["options"]
+    )
+    assert set(status.values()) == {dg.AssetPartitionStatus.MATERIALIZED}
+    again = _evaluate(settings, instance, result.cursor)
+    assert not [e for e in again.asset_events if isinstance(e, dg.AssetMaterialization)]
 
 
 def test_rewritten_day_requests_it_and_the_anchors_that_read_it(lake):
@@ -270,7 +284,11 @@ def test_an_old_rewrite_is_found_through_dagsters_recorded_versions(lake, monkey
     old = files.options_files(settings.lake_root, files.options_dates(settings.lake_root)[1])[0]
     os.utime(old, ns=(old.stat().st_atime_ns, old.stat().st_mtime_ns + 10**9))
     result = _evaluate(settings, instance, baseline.cursor)
-    observed = [(e.asset_key.to_user_string(), e.partition) for e in result.asset_events]
+    observed = [
+        (e.asset_key.to_user_string(), e.partition)
+        for e in result.asset_events
+        if isinstance(e, dg.AssetObservation)
+    ]
     assert observed == [("silver_options", days[1])]
     (run,) = _requests(result, "options_job")
     assert (run.tags[RANGE[0]], run.tags[RANGE[1]]) == (days[1], days[4])
