@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from dataclasses import replace
 
 import dagster as dg
 import pyarrow.parquet as pq
@@ -59,7 +58,7 @@ def test_two_workers_write_the_same_snapshots_as_one(tmp_path, monkeypatch, post
     lake = build_lake(tmp_path, days=6)  # one lake: data versions include file times
     snapshots = {}
     for workers in (1, 2):
-        settings = replace(lake, snapshot_root=tmp_path / f"snapshots{workers}")
+        settings = lake.replace(snapshot_root=tmp_path / f"snapshots{workers}")
         home = tmp_path / f"home{workers}"
         home.mkdir()
         shutil.copy(DEPLOY_INSTANCE, home / "dagster.yaml")
