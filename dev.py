@@ -2,7 +2,7 @@
 """Set up and run silver-assets with nothing but Python 3.11+.
 
     python3 dev.py demo    # build the demo lake, materialize everything, answer a sample query
-    python3 dev.py test    # lint and run the whole test suite
+    python3 dev.py test    # lint, type-check and run the whole test suite
     python3 dev.py run -- silver-assets query --tickers SPY --metrics "Put/Call Ratio"
     python3 dev.py golden [--update]   # compare (or rewrite, showing the diff) the golden answers
     python3 dev.py mutate [MODULE...]  # mutation score of the pure modules (slow; not in CI)
@@ -47,6 +47,7 @@ def ensure_venv() -> None:
 def run(*command: str) -> int:
     env = {**os.environ, "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT / "dagster_home"))}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)  # as if activated: dg checks it matches the project's
     return subprocess.run(list(command), cwd=ROOT, env=env).returncode
 
 
@@ -145,7 +146,8 @@ def main(argv: list[str]) -> int:
     if task == "golden":
         return run("python", "-m", "silver_assets_tests.golden", *argv[1:])
     if task == "test":
-        for step in (("ruff", "check", "."), ("ruff", "format", "--check", ".")):
+        lint = (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("mypy",))
+        for step in lint:
             if run(*step):
                 return 1
         # Two workers: most of the suite waits on subprocesses (CLI, dagster dev, PostgreSQL).

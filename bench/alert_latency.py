@@ -11,7 +11,6 @@ the background, so all three should take about as long as writing the alert log.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import socket
 import statistics
 import sys
@@ -34,7 +33,7 @@ from silver_assets.settings import PROJECT_ROOT, Settings
 
 def slow_server(delay: float) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's naming
+        def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
             time.sleep(delay)
             self.send_response(204)
@@ -84,7 +83,7 @@ def main(argv: list[str]) -> int:
         }
         print(f"{'case':<14} {'median ms':>10} {'max ms':>10}   ({args.repeat} ticks each)")
         for case, url in webhooks.items():
-            tick = dataclasses.replace(settings, alert_webhook_url=url)
+            tick = settings.replace(alert_webhook_url=url)
             seconds = []
             for _ in range(args.repeat):
                 began = time.perf_counter()

@@ -145,7 +145,7 @@ def daily_without_dagster(settings: Settings, day: date) -> None:
 def backfill_without_dagster(settings: Settings, days: Sequence[date], months: Sequence[date]):
     """Every anchor in one pass of the assets' own functions, into a scratch snapshot store."""
     scratch = Path(tempfile.mkdtemp(prefix="silver-bench-bare-"))
-    settings = dataclasses.replace(settings, snapshot_root=scratch)
+    settings = settings.replace(snapshot_root=scratch)
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
     daily_scan(con, settings, days, "bench-without-dagster")
     for family in OPTION_FAMILIES:
@@ -160,7 +160,7 @@ def full_daily_scan(settings: Settings, days: Sequence[date]) -> None:
     """The options daily scan of ``days``, into a scratch snapshot store."""
     scratch = Path(tempfile.mkdtemp(prefix="silver-bench-scan-"))
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
-    daily_scan(con, dataclasses.replace(settings, snapshot_root=scratch), days, "bench-scan")
+    daily_scan(con, settings.replace(snapshot_root=scratch), days, "bench-scan")
     con.close()
     shutil.rmtree(scratch, ignore_errors=True)
 
@@ -234,15 +234,15 @@ def bench_lake(
     """Every measurement for one lake."""
     rss: dict[str, float] = {}
     scratch = Path(tempfile.mkdtemp(prefix="silver-bench-"))
-    settings = dataclasses.replace(
-        settings, snapshot_root=scratch / "snapshots", audit_root=scratch / "logs"
-    )
+    settings = settings.replace(snapshot_root=scratch / "snapshots", audit_root=scratch / "logs")
     defs = build_defs(settings)
     days = files.options_dates(settings.lake_root)
     last = days[-1]
 
     # Backfill: every anchor, one single run per dataset, on a fresh instance each time (the
     # snapshot files of the previous repeat are overwritten).
+    backfilled: list[dg.DagsterInstance] = []
+
     def backfill() -> None:
         instance = dg.DagsterInstance.ephemeral()
         for dataset in DATASETS:
@@ -250,7 +250,7 @@ def bench_lake(
             if dataset != "gpr":
                 keys = [k for k in keys if k < last.isoformat()]
             assert run_dataset(defs, instance, dataset, keys).success, dataset
-        backfill.instance = instance
+        backfilled.append(instance)
 
     log(f"  backfill of {len(days) - 1} anchors x {repeat}")
     with peak_rss(rss, "backfill"):
@@ -268,7 +268,7 @@ def bench_lake(
         full_scan_times = timed(lambda: full_daily_scan(settings, days), repeat)
 
     # Daily run: the newest anchor, after a backfill of all earlier ones.
-    instance = backfill.instance
+    instance = backfilled[-1]
     log(f"  daily run of {last} x {repeat}")
 
     def daily_with_dagster() -> None:
@@ -555,7 +555,7 @@ def history_of_other_datasets(settings: Settings, instance_dir: Path) -> None:
 
 def options_compute(settings: Settings, scratch: Path) -> None:
     """The options backfill's own functions, without Dagster, into a scratch snapshot store."""
-    settings = dataclasses.replace(settings, snapshot_root=scratch)
+    settings = settings.replace(snapshot_root=scratch)
     days = files.options_dates(settings.lake_root)[:-1]
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
     daily_scan(con, settings, days, "bench-compute")
@@ -581,7 +581,7 @@ def onepass(settings: Settings) -> int:
     """The one-pass reference; the number of (date, symbol) rows it returns."""
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
     pattern = str(settings.lake_root / "options" / "*" / "*.parquet")
-    rows = con.execute(ONEPASS_SQL, {"files": pattern}).to_arrow_table().num_rows
+    rows = con.sql(ONEPASS_SQL, params={"files": pattern}).to_arrow_table().num_rows
     con.close()
     return rows
 
@@ -606,17 +606,15 @@ def query_p50_ms(settings: Settings, tickers: Sequence[str], requests: int = 200
 def option_rows(settings: Settings) -> int:
     con = sql.connect(settings.duckdb_threads, settings.duckdb_memory_limit)
     pattern = str(settings.lake_root / "options" / "*" / "*.parquet")
-    (rows,) = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": pattern}).fetchone()
+    rows = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": pattern}).fetchall()[0][0]
     con.close()
-    return rows
+    return int(rows)
 
 
 def bench_scale_lake(settings: Settings, tickers: Sequence[str], log) -> dict[str, Any]:
     """Every scale measurement of one lake, each phase in its own process."""
     scratch = Path(tempfile.mkdtemp(prefix="scale-run-", dir=settings.lake_root.parent))
-    settings = dataclasses.replace(
-        settings, snapshot_root=scratch / "snapshots", audit_root=scratch / "logs"
-    )
+    settings = settings.replace(snapshot_root=scratch / "snapshots", audit_root=scratch / "logs")
     instance_dir = scratch / "dagster"
     rss: dict[str, float] = {}
     seconds: dict[str, float] = {}

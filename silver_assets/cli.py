@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from silver_assets.registry import DATASET_NAMES, anchor_key
 from silver_assets.settings import PROJECT_ROOT, Settings
@@ -64,7 +65,7 @@ def cmd_lake_generate(args: argparse.Namespace) -> int:
     from silver_assets.lake import generator
 
     settings = _settings()
-    options = {}
+    options: dict[str, Any] = {}
     if args.tickers:
         options["tickers"] = tuple(args.tickers)
     if args.end_date:
@@ -139,10 +140,11 @@ def materialize_datasets(
     from silver_assets.audit import AuditLog
     from silver_assets.automation.runs import fail_orphaned_runs
     from silver_assets.automation.workers import run_in_workers
-    from silver_assets.definitions import defs
+    from silver_assets.definitions import build_defs
     from silver_assets.partitions import MissingLakeData
 
     settings = _settings()
+    defs = build_defs(settings)
     instance = _instance()
     orphaned = fail_orphaned_runs(instance)
     if orphaned:
@@ -187,10 +189,10 @@ def materialize_datasets(
 def run_standing_answers() -> bool:
     """Materialize ``standing_answers`` from the current snapshots; True on success."""
     from silver_assets.automation.runs import INFO_LOGS
-    from silver_assets.definitions import defs
+    from silver_assets.definitions import build_defs
     from silver_assets.query.assets import standing_answers_job
 
-    job = defs.resolve_job_def(standing_answers_job.name)
+    job = build_defs(_settings()).resolve_job_def(standing_answers_job.name)
     result = job.execute_in_process(
         instance=_instance(), raise_on_error=False, run_config=INFO_LOGS
     )
@@ -242,9 +244,10 @@ def _read_request(source: str) -> object:
 _ENVELOPE_KEYS = frozenset({"request", "time_predicates"})
 
 
-def _request_parts(body: object) -> tuple[object, object]:
+def _request_parts(body: object) -> tuple[Any, Any]:
     """(request, time predicates) of a request file: a MetadataExtraction (which may hold
-    ``as_of``), or ``{"request": ..., "time_predicates": ...}``."""
+    ``as_of``), or ``{"request": ..., "time_predicates": ...}``. Both are still unchecked JSON:
+    the query validates them."""
     if isinstance(body, dict) and "request" in body:
         unknown = sorted(set(body) - _ENVELOPE_KEYS)
         if unknown:

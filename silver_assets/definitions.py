@@ -46,12 +46,7 @@ def catalog_entry(spec: dg.AssetSpec) -> dg.AssetSpec:
 def build_defs(settings: Settings | None = None) -> dg.Definitions:
     """All definitions, wired to ``settings`` (by default read from the environment)."""
     settings = settings or Settings.from_env()
-    query = SilverQueryResource(
-        snapshot_root=str(settings.snapshot_root),
-        state_path=str(settings.state_path),
-        audit_root=str(settings.audit_root),
-        max_tickers=settings.max_tickers,
-    )
+    query = SilverQueryResource.from_settings(settings)
     return dg.Definitions(
         assets=[
             *SOURCES.values(),
@@ -65,4 +60,7 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
     )
 
 
-defs = build_defs()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location: loaded (and the environment read) when Dagster asks, not at import."""
+    return build_defs()

@@ -24,7 +24,9 @@ def fsync_directory(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(target: Path, write: Callable[[BinaryIO], None], durable: bool = True) -> Path:
+def write_atomically(
+    target: Path, write: Callable[[BinaryIO], object], durable: bool = True
+) -> Path:
     """Write ``target`` with ``write(handle)`` via a temporary file and a rename.
 
     ``durable=False`` skips both fsyncs (still atomic, not crash-safe); the write benchmark

@@ -9,7 +9,7 @@ family is computed for all tickers of a day in one set-based query anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 import dagster as dg
@@ -115,14 +115,14 @@ def with_lookback(dataset: str, settings: Settings, keys: list[str]) -> list[str
 
 
 def register_partitions(
-    instance: dg.DagsterInstance, dataset: str, keys: list[str], attempts: int = 5
+    instance: dg.DagsterInstance, dataset: str, keys: Sequence[str], attempts: int = 5
 ) -> list[str]:
     """Add the keys Dagster does not know yet, in date order; return the ones this call added.
 
     Safe when several commands register at once: a key another command added between our read
     and our insert fails the insert on the unique index, so we read again and add the rest.
     """
-    name = PARTITIONS_BY_DATASET[dataset].name
+    name = DATASETS[dataset].partitions_name
     for _ in range(attempts):
         new = sorted(set(keys) - set(instance.get_dynamic_partitions(name)))
         if not new:
@@ -142,17 +142,17 @@ def range_tags(first: str, last: str) -> dict[str, str]:
     return {RANGE_START_TAG: first, RANGE_END_TAG: last}
 
 
-def keys_of_run(tags: dict[str, str], order: list[str]) -> list[str]:
+def keys_of_run(tags: Mapping[str, str], order: Sequence[str]) -> list[str]:
     """The partition keys a run's tags target, given Dagster's key ``order``."""
     if PARTITION_TAG in tags:
         return [tags[PARTITION_TAG]]
     if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
         start, end = order.index(tags[RANGE_START_TAG]), order.index(tags[RANGE_END_TAG])
-        return order[start : end + 1]
+        return list(order[start : end + 1])
     return []
 
 
-def contiguous_groups(order: list[str], keys: list[str]) -> list[tuple[str, str]]:
+def contiguous_groups(order: Sequence[str], keys: Sequence[str]) -> list[tuple[str, str]]:
     """Split ``keys`` into runs that are contiguous in Dagster's key ``order``: (first, last).
 
     Dynamic partitions keep the order they were added in, and a range run covers every key

@@ -1,105 +1,144 @@
 """One settings object for every location and limit (README: Configuration), from the environment.
 
-Relative paths resolve against the project root (the folder holding ``pyproject.toml``), so the
-pipeline, the CLI and the query resource agree on where things are, whatever the working directory.
-The lake, the snapshots and the state file may also be ``s3://bucket/prefix`` URLs
-(:mod:`silver_assets.storage`); the audit log and the config folder are always local.
+Each field is read from the environment variable named in its alias (``SILVER_LAKE_ROOT``, ...);
+an empty variable counts as unset. Relative paths resolve against the project root (the folder
+holding ``pyproject.toml``), so the pipeline, the CLI and the query resource agree on where things
+are, whatever the working directory. The Dagster resources derive their configuration from these
+fields (:mod:`silver_assets.resources`), so this is the only list of settings. The lake, the
+snapshots and the state file may also be ``s3://bucket/prefix`` URLs (:mod:`silver_assets.storage`);
+the audit log and the config folder are always local.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from silver_assets.storage import Location, location
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _path(env: str, default: str) -> Path:
-    raw = Path(os.environ.get(env) or default).expanduser()
-    return raw if raw.is_absolute() else PROJECT_ROOT / raw
-
-
-def _location(env: str, default: str) -> Location:
-    return location(os.environ.get(env) or default, base=PROJECT_ROOT)
-
-
-def _int(env: str, default: int) -> int:
-    raw = os.environ.get(env)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{env} must be an integer, got {raw!r}") from exc
-    if value < 1:
-        raise ValueError(f"{env} must be at least 1, got {value}")
-    return value
-
 
 PATH_FIELDS = frozenset({"lake_root", "state_path", "snapshot_root", "audit_root", "config_dir"})
 # The path settings that may be s3:// URLs; the audit log and the config folder are local.
 LOCATION_FIELDS = frozenset({"lake_root", "state_path", "snapshot_root"})
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Locations and limits. Build with :meth:`from_env`; tests pass explicit paths."""
+def _setting(variable: str, default: Any, description: str, **rules: Any) -> Any:
+    """A field read from ``variable`` (or set by its own name), with its default and rules."""
+    return Field(
+        default,
+        validation_alias=AliasChoices(variable),
+        description=f"{description} (environment: {variable})",
+        **rules,
+    )
 
-    lake_root: Location
-    state_path: Location
-    snapshot_root: Location
-    audit_root: Path
-    config_dir: Path
-    max_tickers: int = 5
-    iv_rank_lookback_days: int = 180
-    duckdb_threads: int = 4
-    duckdb_memory_limit: str = "2GB"
-    alert_webhook_url: str | None = None
-    stale_after_minutes: int = 120
-    sensor_interval_seconds: int = 30
-    ui_base_url: str = "http://127.0.0.1:3000"
+
+Positive = Annotated[int, Field(ge=1)]
+
+
+class Settings(BaseSettings):
+    """Locations and limits. Build with :meth:`from_env`; tests pass explicit paths.
+
+    Fields not passed to the constructor come from the environment, then from the defaults.
+    """
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        env_ignore_empty=True,
+        validate_by_name=True,
+        extra="forbid",
+        # The s3:// locations are universal-pathlib paths, checked by _locate.
+        arbitrary_types_allowed=True,
+    )
+
+    lake_root: Location = _setting("SILVER_LAKE_ROOT", "data/silver", "the Silver Parquet lake")
+    state_path: Location = _setting(
+        "SILVER_STATE_PATH",
+        "config/runtime/collect_data_state.json",
+        "the collector's state file (last_run_keys)",
+    )
+    snapshot_root: Location = _setting(
+        "SILVER_SNAPSHOT_ROOT", "data/snapshots", "where metric snapshots are written"
+    )
+    audit_root: Path = _setting("SILVER_AUDIT_ROOT", "logs", "the audit and alert logs")
+    config_dir: Path = _setting("SILVER_CONFIG_DIR", "config", "the project configuration")
+    max_tickers: Positive = _setting("SILVER_MAX_TICKERS", 5, "most tickers per query")
+    iv_rank_lookback_days: Positive = _setting(
+        "IV_RANK_LOOKBACK_DAYS", 180, "calendar days of IV history behind the IV rank"
+    )
+    duckdb_threads: Positive = _setting("SILVER_DUCKDB_THREADS", 4, "DuckDB threads per step")
+    duckdb_memory_limit: str = _setting(
+        "SILVER_DUCKDB_MEMORY_LIMIT", "2GB", "DuckDB memory limit per step"
+    )
+    alert_webhook_url: str | None = _setting(
+        "SILVER_ALERT_WEBHOOK_URL", None, "where alerts are POSTed (none: log only)"
+    )
+    stale_after_minutes: Positive = _setting(
+        "SILVER_STALE_AFTER_MINUTES", 120, "minutes after which a pending refresh alerts"
+    )
+    sensor_interval_seconds: Positive = _setting(
+        "SILVER_SENSOR_INTERVAL_SECONDS", 30, "seconds between sensor ticks"
+    )
+    ui_base_url: str = _setting(
+        "SILVER_UI_BASE_URL", "http://127.0.0.1:3000", "the Dagster UI that alerts link to"
+    )
+
+    @field_validator(*LOCATION_FIELDS, mode="before")
+    @classmethod
+    def _locate(cls, raw: str | Location) -> Location:
+        return location(raw, base=PROJECT_ROOT)
+
+    @field_validator(*(PATH_FIELDS - LOCATION_FIELDS))
+    @classmethod
+    def _resolve(cls, path: Path) -> Path:
+        path = path.expanduser()
+        return path if path.is_absolute() else PROJECT_ROOT / path
 
     @classmethod
     def from_env(cls) -> Settings:
-        return cls(
-            lake_root=_location("SILVER_LAKE_ROOT", "data/silver"),
-            state_path=_location("SILVER_STATE_PATH", "config/runtime/collect_data_state.json"),
-            snapshot_root=_location("SILVER_SNAPSHOT_ROOT", "data/snapshots"),
-            audit_root=_path("SILVER_AUDIT_ROOT", "logs"),
-            config_dir=_path("SILVER_CONFIG_DIR", "config"),
-            max_tickers=_int("SILVER_MAX_TICKERS", 5),
-            iv_rank_lookback_days=_int("IV_RANK_LOOKBACK_DAYS", 180),
-            duckdb_threads=_int("SILVER_DUCKDB_THREADS", 4),
-            duckdb_memory_limit=os.environ.get("SILVER_DUCKDB_MEMORY_LIMIT") or "2GB",
-            alert_webhook_url=os.environ.get("SILVER_ALERT_WEBHOOK_URL") or None,
-            stale_after_minutes=_int("SILVER_STALE_AFTER_MINUTES", 120),
-            sensor_interval_seconds=_int("SILVER_SENSOR_INTERVAL_SECONDS", 30),
-            ui_base_url=os.environ.get("SILVER_UI_BASE_URL") or "http://127.0.0.1:3000",
-        )
+        """The settings of this environment; a bad value raises ``ValueError`` naming it."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise ValueError(_explain(exc)) from None
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied and checked like any other value."""
+        try:
+            return type(self).model_validate({**self.model_dump(), **changes})
+        except ValidationError as exc:
+            raise ValueError(_explain(exc)) from None
 
     def environment(self) -> dict[str, str]:
-        """The environment variables that make :meth:`from_env` return these locations and
-        limits, for a child process (a server, a worker) that must see the same settings."""
-        values = {
-            "SILVER_LAKE_ROOT": self.lake_root,
-            "SILVER_STATE_PATH": self.state_path,
-            "SILVER_SNAPSHOT_ROOT": self.snapshot_root,
-            "SILVER_AUDIT_ROOT": self.audit_root,
-            "SILVER_CONFIG_DIR": self.config_dir,
-            "SILVER_MAX_TICKERS": self.max_tickers,
-            "IV_RANK_LOOKBACK_DAYS": self.iv_rank_lookback_days,
-            "SILVER_DUCKDB_THREADS": self.duckdb_threads,
-            "SILVER_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
-            "SILVER_ALERT_WEBHOOK_URL": self.alert_webhook_url or "",
-            "SILVER_STALE_AFTER_MINUTES": self.stale_after_minutes,
-            "SILVER_SENSOR_INTERVAL_SECONDS": self.sensor_interval_seconds,
-            "SILVER_UI_BASE_URL": self.ui_base_url,
-        }
-        return {name: str(value) for name, value in values.items()}
+        """The environment variables that make :meth:`from_env` return these settings, for a
+        child process (a server, a worker) that must see the same ones."""
+        variables = _variables()
+        values = self.model_dump()
+        return {variables[name]: "" if v is None else str(v) for name, v in values.items()}
 
     @property
     def alerts_log(self) -> Path:
         return self.audit_root / "alerts" / "alerts.log"
+
+
+def _variables() -> dict[str, str]:
+    """Each field's environment variable."""
+    return {
+        name: str(field.validation_alias.choices[0])
+        for name, field in Settings.model_fields.items()
+        if isinstance(field.validation_alias, AliasChoices)
+    }
+
+
+def _explain(error: ValidationError) -> str:
+    """One line per bad setting: its environment variable, the rule, and the value given."""
+    variables = _variables()
+    lines = []
+    for problem in error.errors():
+        where = str(problem["loc"][0]) if problem["loc"] else "settings"
+        variable = variables.get(where, where)
+        lines.append(f"{variable}: {problem['msg'].lower()}, got {problem['input']!r}")
+    return "invalid settings: " + "; ".join(lines)

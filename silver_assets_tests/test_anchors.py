@@ -186,7 +186,7 @@ def test_parse_state_key(raw: str, expected: date) -> None:
 
 @pytest.mark.parametrize("raw", ["2026-W17", "2026-13", "2026-02-30", "", "April 2026", 2026, None])
 def test_parse_state_key_rejects(raw: object) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"expected a date string|neither YYYY-MM-DD nor YYYY-MM"):
         parse_state_key(raw)
 
 

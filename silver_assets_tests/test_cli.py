@@ -45,15 +45,18 @@ def test_generate_materialize_query(cli_env):
         cli_env, "lake", "generate", "--days", "4", "--tickers", "SPY", "QQQ", "--no-progress"
     )
     assert made.returncode == 0, made.stderr
-    assert "SYNTHETIC" in made.stdout and "4 trading days" in made.stdout
+    assert "SYNTHETIC" in made.stdout
+    assert "4 trading days" in made.stdout
 
     everything = run(cli_env, "materialize", "--all")
     assert everything.returncode == 0, everything.stdout + everything.stderr
-    assert "[options] ok" in everything.stdout and "[gpr] ok" in everything.stdout
+    assert "[options] ok" in everything.stdout
+    assert "[gpr] ok" in everything.stdout
     assert "options daily scan: 4/4 dates" in everything.stderr  # progress in the run log
 
     one = run(cli_env, "materialize", "--anchor", "2026-04-29", "--dataset", "options")
-    assert one.returncode == 0 and "1 anchor(s) 2026-04-29..2026-04-29" in one.stdout
+    assert one.returncode == 0
+    assert "1 anchor(s) 2026-04-29..2026-04-29" in one.stdout
 
     answer = run(
         cli_env,
@@ -109,17 +112,20 @@ def test_unreadable_gpr_file_is_a_clear_error(tmp_path):
     )
     (root / "silver" / "gpr" / "gpr_monthly_enriched.parquet").write_bytes(b"garbage")
     result = run(env, "materialize", "--all", "--dataset", "gpr")
-    assert result.returncode == 2 and "gpr_monthly_enriched.parquet" in result.stderr
+    assert result.returncode == 2
+    assert "gpr_monthly_enriched.parquet" in result.stderr
 
 
 def test_malformed_request_file(cli_env, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"tickers": "SPY", "metrics": ["Price"]}')
     result = run(cli_env, "query", "--request", str(bad))
-    assert result.returncode == 2 and "tickers" in result.stderr
+    assert result.returncode == 2
+    assert "tickers" in result.stderr
     bad.write_text("{not json")
     result = run(cli_env, "query", "--request", str(bad))
-    assert result.returncode == 2 and "not valid JSON" in result.stderr
+    assert result.returncode == 2
+    assert "not valid JSON" in result.stderr
 
 
 def test_demo_leaves_every_asset_materialized(tmp_path):

@@ -40,10 +40,12 @@ def test_payload_matches_the_reviewed_golden_answer(payloads, case):
 def test_golden_cases_cover_every_family_ticker_and_a_ranked_window(payloads):
     for payload in payloads.values():
         assert sorted(payload["values_by_ticker"]) == sorted(GOLDEN_TICKERS)
-        assert len(payload["status"]["freshness"]) == 6 and not payload["status"]["missing"]
+        assert len(payload["status"]["freshness"]) == 6
+        assert not payload["status"]["missing"]
         for ticker in GOLDEN_TICKERS:
             ranked = payload["values"][f"{ticker}_latest_atm_iv_rank_pct"]
-            assert ranked is not None and 0 <= ranked <= 100
+            assert ranked is not None
+            assert 0 <= ranked <= 100
             assert payload["values"][f"{ticker}_iv_rank_lookback_days"] == GOLDEN_LOOKBACK_DAYS
     saturday = payloads["as_of_2026-04-25_saturday"]["status"]["freshness"]
     assert {f["used_partition"] for k, f in saturday.items() if f["dataset"] != "gpr"} == {

@@ -119,7 +119,9 @@ def test_failed_contract_exits_non_zero_and_keeps_snapshots(lake, change, day_in
     assert result.returncode == 1, output
     assert "[options] FAILED" in result.stdout
     (failed,) = [line for line in result.stdout.splitlines() if "failed checks" in line]
-    assert "options_contract" in failed and rule in failed and victim.name in failed
+    assert "options_contract" in failed
+    assert rule in failed
+    assert victim.name in failed
     assert _hashes(settings, OPTION_ASSETS) == before
 
 
@@ -155,7 +157,8 @@ def test_anchor_without_lake_data_fails_and_writes_nothing(lake, state, anchors)
         (line,) = [ln for ln in result.stderr.splitlines() if ln.startswith(f"[{dataset}] FAILED")]
         if anchors is not None:
             assert f"the state says {anchors[dataset]}" in line
-        assert f"the lake's {dataset} data ends at {last}" in line and "nothing written" in line
+        assert f"the lake's {dataset} data ends at {last}" in line
+        assert "nothing written" in line
     assert _hashes(settings) == before
 
 

@@ -5,7 +5,6 @@ The 3-day SYNTHETIC lake ends on 2026-04-30 (options and macro) and 2026-04 (GPR
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import date
 from pathlib import Path
@@ -37,7 +36,7 @@ def lake(tmp_path_factory) -> Settings:
 def _with_state(settings: Settings, tmp_path: Path, text: str) -> Settings:
     state = tmp_path / "state.json"
     state.write_text(text, encoding="utf-8")
-    return dataclasses.replace(settings, state_path=state)
+    return settings.replace(state_path=state)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +93,8 @@ def test_freshness_sensor_requests_no_run_for_an_anchor_without_data(lake, tmp_p
     with pytest.raises(StateUnavailable, match="the state says 2099-01-05"):
         plan_refresh("options", settings, [], set(), None, lambda keys: {})
     result = evaluate_freshness(dg.DagsterInstance.ephemeral(), settings, None)
-    assert result.run_requests == [] and result.dynamic_partitions_requests == []
+    assert result.run_requests == []
+    assert result.dynamic_partitions_requests == []
     for dataset, anchor in (("options", "2099-01-05"), ("gpr", "2099-01-01")):
         assert (
             f"skipped {dataset}: {dataset}: the state says {anchor}"

@@ -61,7 +61,8 @@ def test_a_crash_before_the_rename_leaves_the_old_snapshot_whole(tmp_path, monke
     with pytest.raises(OSError, match="disk gone"):
         store.write("pricing_spread", "2026-04-24", rows(2.0, n=5), "run-2")
     old = store.read("pricing_spread", "2026-04-24")
-    assert old["value"].to_pylist() == [1.0] * 3 and set(old["run_id"].to_pylist()) == {"run-1"}
+    assert old["value"].to_pylist() == [1.0] * 3
+    assert set(old["run_id"].to_pylist()) == {"run-1"}
     assert leftovers(store, "pricing_spread") == []  # no temporary file survives
 
 

@@ -186,7 +186,8 @@ def test_daemon_turns_a_new_anchor_into_a_queryable_snapshot(dagster_dev):
             f'{{ assetCheckExecutions(assetKey: {{path: ["{source}"]}}, checkName: "{check}", '
             "limit: 5) { status evaluation { success } } }",
         )["assetCheckExecutions"]
-        assert executions and executions[0]["status"] == "SUCCEEDED"
+        assert executions
+        assert executions[0]["status"] == "SUCCEEDED"
         assert executions[0]["evaluation"]["success"] is True
 
     sensor = _graphql(

@@ -145,14 +145,13 @@ def fold_check_outcomes(
                     events.append((open_.pop(key), outcome))
             continue
         key = f"{outcome.check} {outcome.partition}"
-        incident = open_.get(key)
-        same = incident is not None and (incident["data_version"], incident["status"]) == (
+        current = open_.get(key)
+        if current is not None and (current["data_version"], current["status"]) == (
             outcome.data_version,
             outcome.status,
-        )
-        if same:
-            if outcome.run_id not in incident["run_ids"]:
-                incident["run_ids"] = [*incident["run_ids"], outcome.run_id][-MAX_FOLDED_RUNS:]
+        ):
+            if outcome.run_id not in current["run_ids"]:
+                current["run_ids"] = [*current["run_ids"], outcome.run_id][-MAX_FOLDED_RUNS:]
             continue
         incident = {
             "check": outcome.check,

@@ -20,12 +20,13 @@ import dagster as dg
 from silver_assets.automation.jobs import DATASET_JOBS, OBSERVE_JOBS
 from silver_assets.metrics.compute import FAMILY_INPUTS
 from silver_assets.partitions import (
-    PARTITIONS_BY_DATASET,
     contiguous_groups,
     range_tags,
     register_partitions,
     with_lookback,
 )
+from silver_assets.registry import DATASETS
+from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import Settings
 
 # Dagster's console logger prints DEBUG events by default; INFO keeps progress and errors.
@@ -50,7 +51,10 @@ class DatasetRun:
 
 def settings_of(defs: dg.Definitions) -> Settings:
     """The settings the definitions were built with (their ``silver`` resource)."""
-    return defs.resources["silver"].settings
+    silver = (defs.resources or {}).get("silver")
+    if not isinstance(silver, SilverLakeResource):
+        raise ValueError("these definitions have no silver resource to take settings from")
+    return silver.settings
 
 
 def launcher_tags() -> dict[str, str]:
@@ -90,7 +94,7 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     return [run.run_id for run in orphaned]
 
 
-def newest_alone(order: list[str], groups: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def newest_alone(order: Sequence[str], groups: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """``groups``, then the newest key of the last one again in a run of its own.
 
     A ranged run stores its partitions' materializations in no fixed order (Dagster iterates a
@@ -126,7 +130,7 @@ def run_dataset(
     if assets is None or set(assets) & set(FAMILY_INPUTS):
         keys = with_lookback(dataset, settings_of(defs), list(keys))
     register_partitions(instance, dataset, keys)
-    order = instance.get_dynamic_partitions(PARTITIONS_BY_DATASET[dataset].name)
+    order = instance.get_dynamic_partitions(DATASETS[dataset].partitions_name)
     observe = defs.resolve_job_def(OBSERVE_JOBS[dataset].name)
     job = defs.resolve_job_def(DATASET_JOBS[dataset].name)
     if assets is not None:
@@ -147,9 +151,9 @@ def run_dataset(
         failed += [
             f"{evaluation.check_name} ({evaluation.description})"
             for evaluation in (
-                event.event_specific_data
+                event.asset_check_evaluation_data
                 for event in result.all_events
-                if event.event_type_value == "ASSET_CHECK_EVALUATION"
+                if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
             )
             if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
         ]

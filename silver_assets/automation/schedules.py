@@ -9,7 +9,6 @@ import dagster as dg
 from silver_assets.anchors import resolve_anchor
 from silver_assets.automation.jobs import DATASET_JOBS, DATASET_SOURCES
 from silver_assets.partitions import (
-    PARTITIONS_BY_DATASET,
     MissingLakeData,
     contiguous_groups,
     range_tags,
@@ -17,6 +16,7 @@ from silver_assets.partitions import (
     require_lake_dates,
     with_lookback,
 )
+from silver_assets.registry import DATASETS
 from silver_assets.resources import SilverLakeResource
 
 contract_checks_job = dg.define_asset_job(
@@ -52,7 +52,7 @@ def _daily_schedule(dataset: str) -> dg.ScheduleDefinition:
             return dg.SkipReason(str(exc))
         keys = with_lookback(dataset, silver.settings, [anchor.date.isoformat()])
         register_partitions(context.instance, dataset, keys)
-        order = context.instance.get_dynamic_partitions(PARTITIONS_BY_DATASET[dataset].name)
+        order = context.instance.get_dynamic_partitions(DATASETS[dataset].partitions_name)
         day = context.scheduled_execution_time.date().isoformat()
         return [
             dg.RunRequest(run_key=f"{dataset}:{first}:{last}:{day}", tags=range_tags(first, last))

@@ -4,7 +4,8 @@ Built by :func:`build_sensors` from the settings the definitions are built with 
 interval is a setting, read nowhere else):
 
 * ``silver_freshness_sensor`` registers new anchor partitions, records the changed data versions
-  as source observations, and requests runs for exactly the stale partitions (contiguous ones
+  as source observations (and the anchors whose files arrived as source materializations, see
+  ``sources.assets.arrivals``), and requests runs for exactly the stale partitions (contiguous ones
   share a single-run backfill). Each refresh is requested once, keyed by the data version of what
   it reads: Dagster retries its transient failures (see ``jobs``), and a refresh whose contract
   failed comes back only when those files change. Its cursor holds the versions it last saw, in a
@@ -17,7 +18,7 @@ interval is a setting, read nowhere else):
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dagster as dg
@@ -53,11 +54,12 @@ from silver_assets.partitions import (
     range_tags,
 )
 from silver_assets.query.assets import standing_answers_job
+from silver_assets.registry import DATASETS
 from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import Settings
 from silver_assets.snapshots import SnapshotStore
+from silver_assets.sources.assets import DATA_VERSION_TAG, arrivals
 
-DATA_VERSION_TAG = "dagster/data_version"
 WILL_RETRY_TAG = "dagster/will_retry"
 # The data version of the partitions a refresh run checks (what its contract check reads).
 CHECKED_VERSION_TAG = "silver/data_version"
@@ -136,9 +138,10 @@ def evaluate_freshness(
     state = json.loads(cursor) if cursor else {}
     pending = state.setdefault("pending", {})
     store = SnapshotStore(settings.snapshot_root)
-    additions, observations, notes = [], [], []
+    additions, notes = [], []
+    observations: list[dg.AssetObservation | dg.AssetMaterialization] = []
     for dataset, partitions in PARTITIONS_BY_DATASET.items():
-        registered = instance.get_dynamic_partitions(partitions.name)
+        registered = instance.get_dynamic_partitions(DATASETS[dataset].partitions_name)
         materialized = set(store.partitions(COMPLETION_ASSET[dataset]))
         try:
             plan = plan_refresh(
@@ -155,15 +158,25 @@ def evaluate_freshness(
         if plan.new_keys:
             additions.append(partitions.build_add_request(list(plan.new_keys)))
         known = set(registered) | set(plan.new_keys)
+        observed = {
+            day: plan.versions[day]
+            for day in plan.changed_dates
+            if day in known and day in plan.versions
+        }
         observations += [
             dg.AssetObservation(
                 asset_key=DATASET_SOURCES[dataset],
                 partition=day,
-                tags={DATA_VERSION_TAG: plan.versions[day]},
+                tags={DATA_VERSION_TAG: version},
             )
-            for day in plan.changed_dates
-            if day in known and day in plan.versions
+            for day, version in observed.items()
         ]
+        # A new anchor is observed by its run; its files have arrived already.
+        observations += arrivals(
+            instance,
+            DATASET_SOURCES[dataset],
+            {day: plan.versions[day] for day in sorted(known) if day in plan.versions},
+        )
         order = [*registered, *plan.new_keys]
         for first, last in contiguous_groups(order, plan.stale_keys):
             ours = {k: old for k, old in pending.items() if old["dataset"] == dataset}
@@ -206,7 +219,7 @@ RESOLVED = frozenset({"SUCCEEDED", "FAILED"})
 HISTORY_LIMIT = 50
 
 
-def _partition_label(tags: dict[str, str]) -> str | None:
+def _partition_label(tags: Mapping[str, str]) -> str | None:
     if PARTITION_TAG in tags:
         return tags[PARTITION_TAG]
     if RANGE_START_TAG in tags:
@@ -269,9 +282,8 @@ def _check_outcomes(
             if record.status.value not in RESOLVED or record.id in done:
                 continue
             done.add(record.id)
-            event = record.event
-            evaluation = event.dagster_event.event_specific_data if event else None
-            if isinstance(evaluation, dg.AssetCheckEvaluation):
+            evaluation = record.event.asset_check_evaluation if record.event else None
+            if evaluation is not None:
                 outcome = _check_outcome(instance, settings, dataset, record, evaluation)
                 outcomes.append((record.id, outcome))
         window = {record.id for record in history}
@@ -362,11 +374,14 @@ def _failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[s
     records = instance.get_records_for_run(
         run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
-    evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
+    evaluations = [r.event_log_entry.asset_check_evaluation for r in records]
     return [
         e.check_name
         for e in evaluations
-        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR and e.blocking
+        if e is not None
+        and not e.passed
+        and e.severity == dg.AssetCheckSeverity.ERROR
+        and e.blocking
     ]
 
 

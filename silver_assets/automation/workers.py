@@ -30,11 +30,11 @@ from silver_assets.automation.runs import DatasetRun, run_dataset, settings_of
 from silver_assets.metrics import sql
 from silver_assets.metrics.compute import FAMILY_INPUTS
 from silver_assets.partitions import (
-    PARTITIONS_BY_DATASET,
     keys_of_run,
     register_partitions,
     with_lookback,
 )
+from silver_assets.registry import DATASETS
 
 # The asset selection of each phase; None is the dataset's whole job.
 PHASES: dict[str, tuple[tuple[str, ...] | None, ...]] = {
@@ -56,7 +56,7 @@ def split_ranges(keys: Sequence[str], workers: int) -> list[list[str]]:
 
 def busy_partitions(instance: dg.DagsterInstance, dataset: str, keys: Sequence[str]) -> list[str]:
     """The ``keys`` that a queued or in-progress run of the dataset's job is writing."""
-    order = instance.get_dynamic_partitions(PARTITIONS_BY_DATASET[dataset].name)
+    order = instance.get_dynamic_partitions(DATASETS[dataset].partitions_name)
     runs = instance.get_runs(
         dg.RunsFilter(
             job_name=DATASET_JOBS[dataset].name,
@@ -74,9 +74,9 @@ def busy_partitions(instance: dg.DagsterInstance, dataset: str, keys: Sequence[s
 
 def _run_range(dataset: str, keys: list[str], assets: tuple[str, ...] | None) -> DatasetRun:
     """A worker process: the definitions and instance come from the inherited environment."""
-    from silver_assets.definitions import defs
+    from silver_assets.definitions import build_defs
 
-    return run_dataset(defs, dg.DagsterInstance.get(), dataset, keys, assets)
+    return run_dataset(build_defs(), dg.DagsterInstance.get(), dataset, keys, assets)
 
 
 def run_in_workers(

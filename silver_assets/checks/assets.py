@@ -14,7 +14,6 @@ from silver_assets.anchors import resolve_anchor
 from silver_assets.checks import contracts
 from silver_assets.lake import files
 from silver_assets.partitions import (
-    PARTITIONS_BY_DATASET,
     MissingLakeData,
     keys_of_run,
     lake_dates,
@@ -28,7 +27,7 @@ from silver_assets.sources.assets import SOURCES
 
 def run_partition_keys(context: dg.AssetCheckExecutionContext, dataset: str) -> list[str]:
     """The partition keys targeted by the current run."""
-    order = context.instance.get_dynamic_partitions(PARTITIONS_BY_DATASET[dataset].name)
+    order = context.instance.get_dynamic_partitions(DATASETS[dataset].partitions_name)
     return keys_of_run(context.run.tags, order)
 
 

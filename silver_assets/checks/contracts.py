@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pandera.polars as pa
@@ -241,7 +241,7 @@ def _select_list(dataset: str, schema: pa.DataFrameSchema, columns: Sequence[str
         # Older macro files lack retrieval_date: the folder's date stands in (as in the metrics).
         stored = "TRY_CAST(retrieval_date AS DATE)" if "retrieval_date" in columns else "NULL"
         selected.append(f"coalesce({stored}, {sql.MACRO_FILE_DATE}) AS retrieval_date")
-    return ", ".join(selected + [f"filename AS {FILE_COLUMN}"])
+    return ", ".join([*selected, f"filename AS {FILE_COLUMN}"])
 
 
 def _read_frame(
@@ -258,7 +258,8 @@ def _read_frame(
             )
             .to_arrow_table()
         )
-    return pl.from_arrow(table, rechunk=False)
+    # A Table (never an Array) converts to a DataFrame; pyarrow's missing types hide that.
+    return cast(pl.DataFrame, pl.from_arrow(table, rechunk=False))
 
 
 def _chunks(paths: Sequence[Path], rows: Mapping[Path, int], max_rows: int) -> Iterator[list[Path]]:
@@ -340,8 +341,8 @@ def validate(dataset: str, paths: Sequence[Path]) -> ContractReport:
     if report.missing_columns:
         report.status = "MISSING_COLUMNS"
         columns = sorted({c for cols in report.missing_columns.values() for c in cols})
-        names = ", ".join(Path(p).name for p in report.missing_columns)
-        report.message = f"missing required columns {', '.join(columns)} in {names}"
+        damaged = ", ".join(Path(p).name for p in report.missing_columns)
+        report.message = f"missing required columns {', '.join(columns)} in {damaged}"
         return report
 
     columns = sorted(present & (set(required) | set(OPTIONAL_COLUMNS[dataset])))
@@ -437,7 +438,7 @@ def iv_coverage_warnings(frame: pl.DataFrame) -> list[str]:
     ]
 
 
-def vanished_tickers(files_by_day: dict[Any, Sequence[Path]]) -> list[str]:
+def vanished_tickers(files_by_day: Mapping[Any, Sequence[Path]]) -> list[str]:
     """A warning per date that lost option tickers the lake date before it had (by file name)."""
     warnings = []
     previous: set[str] | None = None

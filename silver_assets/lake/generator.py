@@ -339,7 +339,8 @@ def _norm_cdf(x: np.ndarray) -> np.ndarray:
         0.319381530 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429)))
     )
     upper = 1.0 - np.exp(-0.5 * ax * ax) / math.sqrt(2.0 * math.pi) * poly
-    return np.where(x >= 0.0, upper, 1.0 - upper)
+    cdf: np.ndarray = np.where(x >= 0.0, upper, 1.0 - upper)
+    return cdf
 
 
 def _strike_step(spot: float) -> float:

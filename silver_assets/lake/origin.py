@@ -38,9 +38,10 @@ def combine(origins: Iterable[str | None]) -> str:
     ``None`` (a snapshot written before origins were recorded) makes the whole ``unknown``.
     """
     found = set(origins)
-    if not found or None in found or UNKNOWN in found:
+    known = {origin for origin in found if origin is not None}
+    if not found or len(known) < len(found) or UNKNOWN in known:
         return UNKNOWN
-    return found.pop() if len(found) == 1 else MIXED
+    return known.pop() if len(known) == 1 else MIXED
 
 
 def lake_origin(paths: Iterable[Location]) -> str:

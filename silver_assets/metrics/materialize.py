@@ -141,7 +141,7 @@ def daily_inputs(
         usable = snapshot is not None and (
             name == carried_input or "atm_window" in snapshot.column_names
         )
-        if not usable:
+        if previous is None or not usable:
             start = days[0] - timedelta(days=reach_days(name, settings))
             inputs[name] = _empty(store.read_between(name, start, days[-1]))
             continue

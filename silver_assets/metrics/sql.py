@@ -238,7 +238,7 @@ def daily_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
 
 def scanned_contracts(con: duckdb.DuckDBPyConnection) -> int:
     """How many option rows the last :func:`daily_tables` aggregated."""
-    return con.sql("SELECT coalesce(sum(contracts), 0) FROM daily_inputs").fetchall()[0][0]
+    return int(con.sql("SELECT coalesce(sum(contracts), 0) FROM daily_inputs").fetchall()[0][0])
 
 
 # --------------------------------------------------------------------------------------------
@@ -382,9 +382,13 @@ def macro_as_of(
     ``carried`` adds rows already selected earlier (a previous anchor's snapshot), so a new
     anchor only reads the files retrieved since.
     """
-    usable = carried is not None and carried.num_rows > 0
-    usable = usable and set(MACRO_COLUMNS.names) <= set(carried.column_names)
-    base = carried.select(MACRO_COLUMNS.names).cast(MACRO_COLUMNS) if usable else None
+    base = None
+    if (
+        carried is not None
+        and carried.num_rows > 0
+        and set(MACRO_COLUMNS.names) <= set(carried.column_names)
+    ):
+        base = carried.select(MACRO_COLUMNS.names).cast(MACRO_COLUMNS)
     con.register("carried_rows", base if base is not None else MACRO_COLUMNS.empty_table())
     if not files and base is None:
         return pa.table({"anchor_date": pa.array([], pa.date32())})

@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -47,6 +48,8 @@ from silver_assets.tickers import macro_symbol_for
 MAX_TEXT_CHARS = 200_000
 
 Verdict = Literal["VERIFIED", "MISMATCH", "UNIT_ERROR", "STALE_ANCHOR", "UNKNOWN_ANCHOR", "UNCITED"]
+# The verdicts a value alone decides; the others come from the citation or the partition.
+ValueVerdict = Literal["VERIFIED", "UNIT_ERROR", "MISMATCH"]
 
 SENTINELS = frozenset(
     {
@@ -221,6 +224,7 @@ class _Resolver:
                 if symbol not in (row.get(c) for c in _CONTRACT_COLUMNS):
                     continue
                 answer = self.answer("options_analysis", partition, ticker)
+                assert answer is not None, "the ticker's row was just read"
                 keys = [k for a, k in answer.extra_anchors if a == symbol and k in answer.values]
                 stale = position > 0
                 return [_candidate(symbol, k, answer.values[k], stale) for k in keys], None
@@ -276,7 +280,7 @@ def _rounds_to(true: Decimal, written: Decimal, decimals: int) -> bool:
 
 def _value_verdict(
     written: Decimal, decimals: int, percent: bool, candidate: _Candidate
-) -> tuple[str, Decimal] | None:
+) -> tuple[ValueVerdict, Decimal] | None:
     """("VERIFIED" | "UNIT_ERROR" | "MISMATCH", true value in the written scale), or None when
     the candidate is not a number."""
     stored = _stored_number(candidate.value, candidate.unit)
@@ -394,9 +398,9 @@ def _verdict(
     resolver: _Resolver, match: re.Match[str], offset: int, sentence: int, cited: _Bracket | None
 ) -> Claim:
     sign, digits, fraction, percent = match.groups()
-    base = {"text": match.group(0), "start": offset + match.start(), "sentence": sentence}
+    claim = partial(Claim, text=match.group(0), start=offset + match.start(), sentence=sentence)
     if cited is None:
-        return Claim(**base, anchors=[], verdict="UNCITED")
+        return claim(anchors=[], verdict="UNCITED")
     candidates: list[_Candidate] = []
     unknown: list[str] = []
     for anchor in cited.anchors:
@@ -404,11 +408,9 @@ def _verdict(
         candidates += found
         if not found:
             unknown.append(f"{anchor}: {why}")
-    base["anchors"] = list(cited.anchors)
+    claim = partial(claim, anchors=list(cited.anchors))
     if not candidates:
-        return Claim(
-            **base, verdict="UNKNOWN_ANCHOR", anchor=cited.anchors[0], detail="; ".join(unknown)
-        )
+        return claim(verdict="UNKNOWN_ANCHOR", anchor=cited.anchors[0], detail="; ".join(unknown))
     written = Decimal(f"{sign}{digits.replace(',', '')}{fraction or ''}")
     decimals = len(fraction) - 1 if fraction else 0
     judged = [
@@ -418,11 +420,10 @@ def _verdict(
         for verdict, scaled in [v]
     ]
     if not judged:
-        return Claim(
-            **base, verdict="MISMATCH", anchor=candidates[0].anchor, detail="no numeric value"
-        )
+        return claim(verdict="MISMATCH", anchor=candidates[0].anchor, detail="no numeric value")
     rank = {"VERIFIED": 0, "UNIT_ERROR": 1, "MISMATCH": 2}
-    verdict, scaled, best = min(
+    verdict: Verdict
+    verdict, _, best = min(
         judged, key=lambda j: (rank[j[0]], abs(j[1] - written) / (abs(j[1]) + 1))
     )
     detail = None
@@ -431,8 +432,7 @@ def _verdict(
         verdict = "STALE_ANCHOR"
     elif verdict == "UNIT_ERROR":
         detail = f"{best.key} is {best.value}: {UNIT_RULES[best.unit]}"
-    return Claim(
-        **base,
+    return claim(
         verdict=verdict,
         anchor=best.anchor,
         key=best.key,

@@ -68,18 +68,21 @@ def parse_date(value: Any, what: str = "as_of") -> date | None:
     """
     if value is None:
         return None
+    day: date
     if isinstance(value, datetime):
-        value = value.date()
+        day = value.date()
     elif isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
         try:
-            value = date.fromisoformat(value.strip())
+            day = date.fromisoformat(value.strip())
         except ValueError as exc:
             raise ValueError(f"{what} {value!r} is not a calendar date") from exc
-    elif not isinstance(value, date):
+    elif isinstance(value, date):
+        day = value
+    else:
         raise ValueError(f"{what} must be a date as 'YYYY-MM-DD', got {value!r:.40}")
-    if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise ValueError(f"{what} {value} is outside the supported {EARLIEST_DATE}..{LATEST_DATE}")
-    return value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(f"{what} {day} is outside the supported {EARLIEST_DATE}..{LATEST_DATE}")
+    return day
 
 
 class MetadataExtraction(BaseModel):

@@ -3,7 +3,6 @@ server on 127.0.0.1, and a webhook that is down or slow neither blocks nor crash
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import socket
@@ -47,7 +46,8 @@ def test_repeated_failures_fold_into_one_alert():
     outcomes = [_outcome(f"run-{i}") for i in range(4)]
     alerts_, incidents = fold_check_outcomes({}, outcomes, BASE)
     (alert,) = alerts_
-    assert alert.kind == "check_failed" and alert.partition == "2026-05-01"
+    assert alert.kind == "check_failed"
+    assert alert.partition == "2026-05-01"
     assert alert.run_ids == ("run-0", "run-1", "run-2", "run-3")
     assert alert.rule == "required columns present (missing: implied_volatility)"
     assert alert.files == ("/lake/options/2026-05-01/SPY_options_2026-05-01.parquet",)
@@ -56,7 +56,8 @@ def test_repeated_failures_fold_into_one_alert():
     again, incidents = fold_check_outcomes(
         json.loads(json.dumps(incidents)), [_outcome("r4")], BASE
     )
-    assert again == [] and list(incidents.values())[0]["run_ids"][-1] == "r4"
+    assert again == []
+    assert next(iter(incidents.values()))["run_ids"][-1] == "r4"
 
 
 def test_a_new_data_version_or_status_is_a_new_incident():
@@ -75,7 +76,8 @@ def test_a_pass_resolves_once_and_only_what_it_covers():
     elsewhere, incidents = fold_check_outcomes(
         incidents, [_outcome("c", passed=True, partition="2026-04-29")], BASE
     )
-    assert elsewhere == [] and len(incidents) == 2
+    assert elsewhere == []
+    assert len(incidents) == 2
     resolved, incidents = fold_check_outcomes(
         incidents, [_outcome("d", passed=True, partition="2026-04-30..2026-05-01")], BASE
     )
@@ -83,15 +85,18 @@ def test_a_pass_resolves_once_and_only_what_it_covers():
         ("resolved", "2026-05-01"),
         ("resolved", "2026-04-30"),
     ]
-    assert resolved[0].rule and resolved[0].status == "OK" and incidents == {}
+    assert resolved[0].rule
+    assert resolved[0].status == "OK"
+    assert incidents == {}
     again, _ = fold_check_outcomes(incidents, [_outcome("e", passed=True)], BASE)
     assert again == []
 
 
 def test_folded_run_ids_stay_bounded():
     outcomes = [_outcome(f"run-{i}") for i in range(alerts.MAX_FOLDED_RUNS + 5)]
-    (alert,), incidents = fold_check_outcomes({}, outcomes, BASE)
-    assert len(alert.run_ids) == alerts.MAX_FOLDED_RUNS and alert.run_ids[-1] == "run-24"
+    (alert,), _ = fold_check_outcomes({}, outcomes, BASE)
+    assert len(alert.run_ids) == alerts.MAX_FOLDED_RUNS
+    assert alert.run_ids[-1] == "run-24"
 
 
 def test_failed_rule_names_the_rule_and_the_file():
@@ -112,7 +117,8 @@ def test_run_failures_of_a_failed_check_or_a_retried_run_raise_nothing():
                              base_url=BASE) is None  # fmt: skip
     assert run_failure_alert(**args, failed_checks=[], will_retry=True, base_url=BASE) is None
     alert = run_failure_alert(**args, failed_checks=[], will_retry=False, base_url=BASE)
-    assert alert.kind == "run_failed" and alert.ui_url == f"{BASE}/runs/r1"
+    assert alert.kind == "run_failed"
+    assert alert.ui_url == f"{BASE}/runs/r1"
 
 
 class Receiver:
@@ -124,7 +130,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 time.sleep(receiver.delay)
                 receiver.received.append(json.loads(body))
@@ -180,19 +186,24 @@ def failed_check(tmp_path):
 
 def test_failed_check_alert_is_logged_and_posted(failed_check, receiver):
     settings, instance, day, _ = failed_check
-    settings = dataclasses.replace(settings, alert_webhook_url=receiver.url)
+    settings = settings.replace(alert_webhook_url=receiver.url)
     result = evaluate_alerts(instance, settings, None)
     assert _wait_for(lambda: receiver.received)
     (posted,) = receiver.received
-    assert posted["kind"] == "check_failed" and posted["check"] == "options_contract"
-    assert posted["asset"] == "silver_options" and posted["partition"].endswith(day.isoformat())
-    assert posted["status"] == "READ_FAILED" and posted["rule"] == "readable Parquet"
+    assert posted["kind"] == "check_failed"
+    assert posted["check"] == "options_contract"
+    assert posted["asset"] == "silver_options"
+    assert posted["partition"].endswith(day.isoformat())
+    assert posted["status"] == "READ_FAILED"
+    assert posted["rule"] == "readable Parquet"
     assert posted["ui_url"] == "http://127.0.0.1:3000/assets/silver_options?view=checks"
     assert posted["files"] == [str(files.options_files(settings.lake_root, day)[0])]
-    assert posted["run_ids"] == [failed_check[3].run_ids[-1]] and posted["data_version"]
+    assert posted["run_ids"] == [failed_check[3].run_ids[-1]]
+    assert posted["data_version"]
     assert alerts.read_alerts(settings.alerts_log)[0]["check"] == "options_contract"
     again = evaluate_alerts(instance, settings, result.cursor)  # the cursor prevents repeats
-    assert len(alerts.read_alerts(settings.alerts_log)) == 1 and again.skip_reason
+    assert len(alerts.read_alerts(settings.alerts_log)) == 1
+    assert again.skip_reason
 
 
 def _run_failure_sensor(instance, settings, run_id):
@@ -220,7 +231,7 @@ def test_a_run_stopped_by_its_contract_raises_no_run_alert(failed_check):
 
 
 def test_any_other_failed_run_alerts(tmp_path, receiver):
-    settings = dataclasses.replace(build_lake(tmp_path, days=1), alert_webhook_url=receiver.url)
+    settings = build_lake(tmp_path, days=1).replace(alert_webhook_url=receiver.url)
 
     @dg.op
     def boom():
@@ -235,16 +246,18 @@ def test_any_other_failed_run_alerts(tmp_path, receiver):
     _run_failure_sensor(instance, settings, result.run_id)
     assert _wait_for(lambda: receiver.received)
     (posted,) = receiver.received
-    assert posted["kind"] == "run_failed" and posted["run_ids"] == [result.run_id]
+    assert posted["kind"] == "run_failed"
+    assert posted["run_ids"] == [result.run_id]
     assert posted["ui_url"] == f"http://127.0.0.1:3000/runs/{result.run_id}"
 
 
 def test_stale_snapshot_alert_once(tmp_path, receiver):
     settings = build_lake(tmp_path, days=2)
-    settings = dataclasses.replace(settings, alert_webhook_url=receiver.url, stale_after_minutes=60)
+    settings = settings.replace(alert_webhook_url=receiver.url, stale_after_minutes=60)
     instance = dg.DagsterInstance.ephemeral()
     fresh = evaluate_alerts(instance, settings, None)  # anchors just seen: not stale yet
-    assert fresh.skip_reason and not alerts.read_alerts(settings.alerts_log)
+    assert fresh.skip_reason
+    assert not alerts.read_alerts(settings.alerts_log)
     # Another job rewrites the state file: that must not restart the clock.
     os.utime(settings.state_path)
     cursor = json.loads(fresh.cursor)
@@ -263,9 +276,10 @@ def test_stale_snapshot_alert_once(tmp_path, receiver):
 
 def test_webhook_down_neither_blocks_nor_crashes(failed_check):
     settings, instance, _, _ = failed_check
-    settings = dataclasses.replace(settings, alert_webhook_url=_free_port_url())
+    settings = settings.replace(alert_webhook_url=_free_port_url())
     result = evaluate_alerts(instance, settings, None)
-    assert result.cursor and alerts.read_alerts(settings.alerts_log)
+    assert result.cursor
+    assert alerts.read_alerts(settings.alerts_log)
     delivered = alerts.post_webhook(
         settings.alert_webhook_url, alerts.Alert("x", "y", "http://127.0.0.1:3000/")
     )
@@ -284,7 +298,7 @@ def test_slow_webhook_does_not_block_the_sensor(failed_check, monkeypatch):
 
     monkeypatch.setattr(alerts, "post_webhook", held_delivery)
     settings, instance, _, _ = failed_check
-    settings = dataclasses.replace(settings, alert_webhook_url="http://127.0.0.1:9/held")
+    settings = settings.replace(alert_webhook_url="http://127.0.0.1:9/held")
     evaluate_alerts(instance, settings, None)
     assert alerts.read_alerts(settings.alerts_log)
     gate.set()

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import signal
@@ -53,7 +52,7 @@ def lake(tmp_path_factory) -> tuple[Settings, dict]:
     """A small SYNTHETIC lake and the answers of a clean, in-process materialization of it."""
     root = tmp_path_factory.mktemp("reliability")
     settings = build_lake(root, days=5)
-    clean = dataclasses.replace(settings, snapshot_root=root / "clean_snapshots")
+    clean = settings.replace(snapshot_root=root / "clean_snapshots")
     runs = materialize_all(clean, dg.DagsterInstance.ephemeral())
     assert all(run.success for run in runs.values())
     return settings, _answers(clean)
@@ -61,7 +60,7 @@ def lake(tmp_path_factory) -> tuple[Settings, dict]:
 
 def _fresh(settings: Settings, where: Path) -> tuple[Settings, dict[str, str]]:
     """Settings with their own snapshot folder, and a CLI environment with a new DAGSTER_HOME."""
-    mine = dataclasses.replace(settings, snapshot_root=where / "snapshots")
+    mine = settings.replace(snapshot_root=where / "snapshots")
     env = {**os.environ, **mine.environment(), "DAGSTER_HOME": str(where / "dagster_home")}
     return mine, env
 
@@ -108,7 +107,9 @@ def test_concurrent_materialize_on_a_new_instance(lake, tmp_path, round_):
     outputs = [command.communicate(timeout=600) for command in commands]
     for command, (out, err) in zip(commands, outputs, strict=True):
         assert command.returncode == 0, out + err[-3000:]
-        assert "[options] ok" in out and "[macro] ok" in out and "[gpr] ok" in out
+        assert "[options] ok" in out
+        assert "[macro] ok" in out
+        assert "[gpr] ok" in out
     assert _answers(mine) == clean
     statuses = set(_statuses(tmp_path / "dagster_home").values())
     assert statuses == {dg.DagsterRunStatus.SUCCESS}

@@ -17,7 +17,7 @@ from silver_assets.automation.runs import run_dataset
 from silver_assets.automation.sensors import build_sensors, evaluate_freshness
 from silver_assets.definitions import build_defs
 from silver_assets.lake import files
-from silver_assets.partitions import contiguous_groups
+from silver_assets.partitions import PARTITIONS_BY_DATASET, contiguous_groups
 from silver_assets.resources import SilverLakeResource
 from silver_assets_tests.conftest import build_lake, make_settings
 
@@ -58,7 +58,22 @@ def test_new_anchor_is_registered_and_requested(lake):
     assert adds == {"options_anchor_dates": [days[4]], "macro_anchor_dates": [days[4]]}
     (options_run,) = _requests(result, "options_job")
     assert options_run.tags["dagster/partition"] == days[4]
-    assert len(_requests(result, "macro_job")) == 1 and not _requests(result, "gpr_job")
+    assert len(_requests(result, "macro_job")) == 1
+    assert not _requests(result, "gpr_job")
+
+
+def test_a_new_day_reads_as_filled_once_the_daemon_records_the_tick(lake):
+    settings, instance, _, days = lake
+    result = _evaluate(settings, instance)
+    _register(instance, result)
+    for event in result.asset_events:  # what the daemon does with the sensor's events
+        instance.report_runless_asset_event(event)
+    status = instance.get_status_by_partition(
+        dg.AssetKey("silver_options"), days, PARTITIONS_BY_DATASET["options"]
+    )
+    assert set(status.values()) == {dg.AssetPartitionStatus.MATERIALIZED}
+    again = _evaluate(settings, instance, result.cursor)
+    assert not [e for e in again.asset_events if isinstance(e, dg.AssetMaterialization)]
 
 
 def test_rewritten_day_requests_it_and_the_anchors_that_read_it(lake):
@@ -83,7 +98,8 @@ def test_no_change_requests_nothing(lake):
         assert run_dataset(defs, instance, dataset, [days[4]]).success
     first = _evaluate(settings, instance)
     second = _evaluate(settings, instance, first.cursor)
-    assert second.run_requests == [] and second.asset_events == []
+    assert second.run_requests == []
+    assert second.asset_events == []
     assert second.cursor == first.cursor
     assert "no new anchor" in second.skip_reason.skip_message
 
@@ -92,7 +108,8 @@ def test_malformed_state_file_skips_without_crashing(lake):
     settings, instance, _, _ = lake
     settings.state_path.write_text("{ not json")
     result = _evaluate(settings, instance)
-    assert result.run_requests == [] and result.dynamic_partitions_requests == []
+    assert result.run_requests == []
+    assert result.dynamic_partitions_requests == []
     assert "state file" in result.skip_reason.skip_message
     cursor = json.loads(result.cursor)  # nothing recorded from a state it could not read
     assert cursor == {"pending": {}}
@@ -137,11 +154,12 @@ def test_lake_dates_skipped_by_the_state_are_registered_with_the_new_anchor(tmp_
 
 
 def test_an_unreadable_gpr_file_skips_gpr_only(lake):
-    settings, instance, _, days = lake
+    settings, instance, _, _ = lake
     gpr = settings.lake_root / "gpr" / "gpr_monthly_enriched.parquet"
     gpr.write_bytes(b"not parquet")
     result = _evaluate(settings, instance)
-    assert _requests(result, "options_job") and not _requests(result, "gpr_job")
+    assert _requests(result, "options_job")
+    assert not _requests(result, "gpr_job")
     assert "gpr" not in json.loads(result.cursor)
 
 
@@ -157,7 +175,7 @@ def _register(instance, result):
 
 
 def test_a_contract_failure_is_retried_only_after_its_files_change(lake):
-    settings, instance, defs, days = lake
+    settings, instance, defs, _ = lake
     victim = files.options_files(settings.lake_root, files.options_dates(settings.lake_root)[4])[0]
     good = victim.read_bytes()
     victim.write_bytes(b"broken")
@@ -182,7 +200,7 @@ def test_a_contract_failure_is_retried_only_after_its_files_change(lake):
 
 
 def test_a_transient_step_error_is_retried_in_the_run(lake, monkeypatch):
-    settings, instance, defs, days = lake
+    settings, instance, defs, _ = lake
     from silver_assets.metrics import assets
 
     real, calls = assets.daily_scan, []
@@ -198,7 +216,8 @@ def test_a_transient_step_error_is_retried_in_the_run(lake, monkeypatch):
     _register(instance, first)
     (request,) = _requests(first, "options_job")
     result = _run(defs, instance, request)
-    assert result.success and len(calls) == 2
+    assert result.success
+    assert len(calls) == 2
     restarted = [e for e in result.all_events if e.event_type_value == "STEP_RESTARTED"]
     assert len(restarted) == 1
 
@@ -211,7 +230,8 @@ def test_run_retries_skip_contract_failures(tmp_path):
     instance = dg.DagsterInstance.ephemeral(settings={"run_retries": {"enabled": True}})
     run = run_dataset(build_defs(settings), instance, "options", [day.isoformat()])
     tags = instance.get_run_by_id(run.run_ids[-1]).tags
-    assert not run.success and tags["dagster/max_retries"] == "2"
+    assert not run.success
+    assert tags["dagster/max_retries"] == "2"
     assert tags["dagster/will_retry"] == "false"
 
 
@@ -247,7 +267,8 @@ def test_restarted_cursor_repeats_nothing_and_finds_an_old_rewrite():
         return {key: recorded.get(key) for key in keys}
 
     same = freshness.changed_dates(dict(recorded), json.loads(saved), days, dagster_versions)
-    assert same == set() and lookups == []  # the digest matched: nothing looked up
+    assert same == set()
+    assert lookups == []
     now = {**recorded, days[10]: "rewritten", days[-1]: "rewritten too"}
     changed = freshness.changed_dates(now, json.loads(saved), days, dagster_versions)
     assert changed == {days[10], days[-1]}
@@ -263,7 +284,11 @@ def test_an_old_rewrite_is_found_through_dagsters_recorded_versions(lake, monkey
     old = files.options_files(settings.lake_root, files.options_dates(settings.lake_root)[1])[0]
     os.utime(old, ns=(old.stat().st_atime_ns, old.stat().st_mtime_ns + 10**9))
     result = _evaluate(settings, instance, baseline.cursor)
-    observed = [(e.asset_key.to_user_string(), e.partition) for e in result.asset_events]
+    observed = [
+        (e.asset_key.to_user_string(), e.partition)
+        for e in result.asset_events
+        if isinstance(e, dg.AssetObservation)
+    ]
     assert observed == [("silver_options", days[1])]
     (run,) = _requests(result, "options_job")
     assert (run.tags[RANGE[0]], run.tags[RANGE[1]]) == (days[1], days[4])
@@ -302,5 +327,6 @@ def test_a_cursor_from_before_the_bounded_form_is_taken_over(lake):
     }
     assert len(old["gpr"]) > freshness.RECENT_DATES  # GPR months go back to 2020
     result = _evaluate(settings, instance, json.dumps(old))
-    assert result.run_requests == [] and result.asset_events == []
+    assert result.run_requests == []
+    assert result.asset_events == []
     assert json.loads(result.cursor) == current

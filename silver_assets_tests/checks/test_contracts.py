@@ -77,7 +77,8 @@ def test_valid_demo_files_pass(demo_lake: Path, dataset: str) -> None:
     assert report.failure_count == 0
     assert report.failure_samples == []
     assert report.warnings == []
-    assert report.missing_columns == {} and report.unreadable == {}
+    assert report.missing_columns == {}
+    assert report.unreadable == {}
 
 
 def test_valid_gpr_rows_are_counted_exactly(demo_lake: Path) -> None:
@@ -195,7 +196,8 @@ def test_macro_without_mom_change_pct(demo_lake: Path, tmp_path: Path) -> None:
     report = validate("macro", [bad])
     assert report.status == "MISSING_COLUMNS"
     assert report.missing_columns == {str(bad): ["mom_change_pct"]}
-    assert "mom_change_pct" in report.message and bad.name in report.message
+    assert "mom_change_pct" in report.message
+    assert bad.name in report.message
 
 
 def test_current_layout_missing_one_flag_is_missing_columns(
@@ -391,7 +393,8 @@ def test_unit_heuristic_is_per_file(demo_lake: Path, chain: pa.Table, tmp_path: 
     assert not report.passed
     rule = "spread_pct_is_percentage_points_not_fractions"
     assert report.failures_by_rule[rule] == {bad.name: chain.num_rows}
-    assert good.name not in report.message and bad.name in report.message
+    assert good.name not in report.message
+    assert bad.name in report.message
 
 
 def test_unit_heuristic_ignores_small_files(chain: pa.Table, tmp_path: Path) -> None:
@@ -432,7 +435,8 @@ def test_a_few_missing_ivs_pass_quietly(chain: pa.Table, tmp_path: Path) -> None
     report = validate(
         "options", [_write_options(tmp_path, _replace(chain, "implied_volatility", iv))]
     )
-    assert report.passed and report.warnings == []
+    assert report.passed
+    assert report.warnings == []
 
 
 def test_duplicated_macro_rows_fail(demo_lake: Path, tmp_path: Path) -> None:

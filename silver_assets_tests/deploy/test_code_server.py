@@ -68,8 +68,17 @@ def deployment(tmp_path, postgres_home, postgres_url) -> Iterator[tuple]:
         SILVER_SENSOR_INTERVAL_SECONDS="5",
     )
     server = _start(
-        [str(BIN / "dagster"), "code-server", "start", "-m", "silver_assets.definitions"]
-        + ["-h", "127.0.0.1", "-p", str(port)],
+        [
+            str(BIN / "dagster"),
+            "code-server",
+            "start",
+            "-m",
+            "silver_assets.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         env,
         tmp_path / "code_server.log",
     )
@@ -90,8 +99,15 @@ def test_webserver_loads_the_code_location_from_the_code_server(deployment):
     _, env, tmp_path = deployment
     port = _free_port()
     webserver = _start(
-        [str(BIN / "dagster-webserver"), "-w", "deploy/workspace.yaml"]
-        + ["-h", "127.0.0.1", "-p", str(port)],
+        [
+            str(BIN / "dagster-webserver"),
+            "-w",
+            "deploy/workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         env,
         tmp_path / "webserver.log",
     )
@@ -113,7 +129,7 @@ def test_webserver_loads_the_code_location_from_the_code_server(deployment):
 
 
 def test_daemon_runs_the_freshness_sensor_through_the_code_server(deployment, monkeypatch):
-    settings, env, tmp_path = deployment
+    _, env, tmp_path = deployment
     daemon = _start(
         [str(BIN / "dagster-daemon"), "run", "-w", "deploy/workspace.yaml"],
         env,

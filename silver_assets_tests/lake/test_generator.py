@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from datetime import date, timedelta
@@ -123,7 +124,7 @@ def test_layout_and_summary(lake: LakeSummary) -> None:
     assert lake.option_rows == rows
     assert lake.bytes_written == sum((root / f).stat().st_size for f in expected)
     assert lake.gpr_rows == 76  # 2020-01 .. 2026-04
-    assert not [p for p in root.rglob(".*")], "temporary files left behind"
+    assert not list(root.rglob(".*")), "temporary files left behind"
 
 
 def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path: Path) -> None:
@@ -177,7 +178,7 @@ def test_failed_write_keeps_the_previous_file(
     with pytest.raises(OSError, match="disk full"):
         _generate(tmp_path, days=1)
     assert _hashes(tmp_path) == before
-    assert not [p for p in tmp_path.rglob(".*")]
+    assert not list(tmp_path.rglob(".*"))
 
 
 def test_progress_bar_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -390,7 +391,8 @@ def test_macro_rows(lake: LakeSummary, chains: pd.DataFrame) -> None:
     assert macro.loc[daily, "mom_change_pct"].isna().all()
     monthly = macro.loc[["FEDFUNDS", "CPIAUCSL"]]
     assert (monthly["observation_date"] == date(2026, 3, 1)).all()
-    assert monthly["daily_change_pct"].isna().all() and monthly["mom_change_pct"].notna().all()
+    assert monthly["daily_change_pct"].isna().all()
+    assert monthly["mom_change_pct"].notna().all()
     assert monthly["mom_change_pct"].abs().max() < 10  # percentage points
     # Index levels follow the previous session's option underlyings.
     spot = chains[chains["snapshot_date"] == "2026-04-29"].groupby("symbol")["underlying_price"]
@@ -403,7 +405,7 @@ def test_macro_rows(lake: LakeSummary, chains: pd.DataFrame) -> None:
 def test_macro_daily_change_matches_levels(lake: LakeSummary) -> None:
     files = sorted((lake.root / "macro").glob("*/*.parquet"))
     frames = [pd.read_parquet(f).set_index("symbol") for f in files]
-    for before, after in zip(frames, frames[1:], strict=False):
+    for before, after in itertools.pairwise(frames):
         change = 100 * (after["value"] / before["value"] - 1)
         daily = after["frequency"] == "Daily"
         np.testing.assert_allclose(after.loc[daily, "daily_change_pct"], change[daily], atol=0.006)
@@ -418,17 +420,20 @@ def test_gpr_file_mixes_real_and_synthetic_rows(lake: LakeSummary) -> None:
     gpr = pd.read_parquet(path)
     assert {"date", "gpr", "gpr_percentile", "gpr_mom_pct", "gprt", "gpra", "gprc_usa"} <= set(gpr)
     assert gpr["date"].iloc[0] == pd.Timestamp("2020-01-01")
-    assert (gpr["date"].dt.day == 1).all() and gpr["date"].is_monotonic_increasing
+    assert (gpr["date"].dt.day == 1).all()
+    assert gpr["date"].is_monotonic_increasing
     april = gpr.set_index("date").loc[pd.Timestamp("2026-04-01")]
     assert (april["gpr"], april["gpr_percentile"], april["is_synthetic"]) == (230.77, 97.58, False)
     assert april["gpr_mom_pct"] < 0  # "Falling"
     real = pd.read_csv(REFERENCE_DIR / "gpr_recent_real.csv", parse_dates=["date"])
     merged = real.merge(gpr, on="date", suffixes=("_real", ""))
-    assert len(merged) == 24 and not merged["is_synthetic"].any()
+    assert len(merged) == 24
+    assert not merged["is_synthetic"].any()
     for column in ("gpr", "gprt", "gpra", "gpr_mom_pct", "gpr_percentile"):
         np.testing.assert_allclose(merged[column], merged[f"{column}_real"])
     synthetic = gpr[gpr["is_synthetic"]]
-    assert (synthetic["date"] < pd.Timestamp("2024-05-01")).all() and len(synthetic) == 52
+    assert (synthetic["date"] < pd.Timestamp("2024-05-01")).all()
+    assert len(synthetic) == 52
     assert synthetic["gpr"].between(50, 400).all()
     assert synthetic["gpr_percentile"].between(0, 100).all()
     mom = (100 * gpr["gpr"].pct_change()).round(2)
@@ -464,7 +469,8 @@ def test_state_is_merged_with_other_jobs_keys(tmp_path: Path) -> None:
     keys = json.loads(state_path.read_text())["last_run_keys"]
     assert keys["news_daily"] == "2026-01-01"
     assert keys["options_daily"] == "2026-04-02"  # the last session on or before a weekend end
-    assert re.fullmatch(r"\d{4}-\d{2}", keys["gpr_monthly"]) and keys["gpr_monthly"] == "2026-04"
+    assert re.fullmatch(r"\d{4}-\d{2}", keys["gpr_monthly"])
+    assert keys["gpr_monthly"] == "2026-04"
 
 
 def test_no_files_outside_the_lake_root(tmp_path: Path) -> None:

@@ -151,13 +151,15 @@ def test_failed_blocking_check_blocks_metrics(tmp_path):
     run = run_dataset(build_defs(settings), instance, "options", [day.isoformat()])
     assert not run.success
     (failed,) = run.failed_checks
-    assert failed.startswith("options_contract (unreadable Parquet") and victim.name in failed
+    assert failed.startswith("options_contract (unreadable Parquet")
+    assert victim.name in failed
     assert (
         not SnapshotStore(settings.snapshot_root).path("put_call_ratio", day.isoformat()).exists()
     )
     events = AuditLog(settings.audit_root).read()
     check = [e for e in events if e["event"] == "SCHEMA_CHECK"][-1]
-    assert check["status"] == "READ_FAILED" and victim.name in check["message"]
+    assert check["status"] == "READ_FAILED"
+    assert victim.name in check["message"]
 
 
 def test_check_metadata_shows_failures_and_samples(tmp_path):
@@ -184,7 +186,8 @@ def test_missing_lake_root_is_a_check_failure_not_a_crash(tmp_path):
     shutil.rmtree(settings.lake_root)
     instance = dg.DagsterInstance.ephemeral()
     run = run_dataset(build_defs(settings), instance, "options", [date(2026, 4, 30).isoformat()])
-    assert not run.success and run.failed_checks == (
+    assert not run.success
+    assert run.failed_checks == (
         "options_contract (options: anchor 2026-04-30, but the lake has no options data for it "
         "(the lake holds none at all))",
     )
@@ -197,7 +200,8 @@ def test_anchor_first_then_history_gives_the_query_time_answer(tmp_path):
     instance, defs = dg.DagsterInstance.ephemeral(), build_defs(settings)
     days = files.options_dates(settings.lake_root)
     alone = run_dataset(defs, instance, "options", [days[-1].isoformat()])
-    assert alone.success and len(alone.run_ids) == 2  # the lookback, then the anchor alone
+    assert alone.success
+    assert len(alone.run_ids) == 2
     table = SnapshotStore(settings.snapshot_root).read("options_analysis", days[-1].isoformat())
     assert set(table["rank_days"].to_pylist()) == {6}  # the whole lake, not one day
     everything = run_dataset(defs, instance, "options", [d.isoformat() for d in days])
@@ -219,7 +223,8 @@ def test_a_day_without_rows_keeps_later_snapshots_readable(tmp_path):
     store = SnapshotStore(settings.snapshot_root)
     for day in days:
         table = store.read("liquidity_analysis", day.isoformat())
-        assert table.num_rows == 4 and table.column_names.count("market_impact_risk") == 1
+        assert table.num_rows == 4
+        assert table.column_names.count("market_impact_risk") == 1
 
 
 def test_unreadable_older_day_in_a_range_is_named(tmp_path):
@@ -235,7 +240,8 @@ def test_unreadable_older_day_in_a_range_is_named(tmp_path):
     run = run_dataset(build_defs(settings), instance, "options", [d.isoformat() for d in days])
     assert not run.success  # the contract check reads every row of the range
     (failed,) = run.failed_checks
-    assert "unreadable Parquet rows" in failed and victim.name in failed
+    assert "unreadable Parquet rows" in failed
+    assert victim.name in failed
     assert not SnapshotStore(settings.snapshot_root).partitions("put_call_ratio")
     # Outside a run (the benchmark calls the scan directly) the scan names the file itself.
     with pytest.raises(ValueError, match=f"unreadable option files: {victim.name}"):

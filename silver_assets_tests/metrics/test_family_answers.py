@@ -63,7 +63,8 @@ def test_builder_names_its_family_and_ticker(family):
     answer = BUILDERS[family](ROWS[family], "SPY", frozenset())
     assert answer.family == family
     assert answer.ticker == ("" if family == "geopolitical_analysis" else "SPY")
-    assert answer.values and set(answer.observed_at) == set(answer.values)
+    assert answer.values
+    assert set(answer.observed_at) == set(answer.values)
 
 
 def test_put_call_ratio_values_pass_through():

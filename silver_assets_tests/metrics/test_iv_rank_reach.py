@@ -48,7 +48,8 @@ def test_default_lookback_reads_and_ranks_180_days_of_atm_rows(tmp_path):
         store.write("atm_iv_daily", day.isoformat(), pa.Table.from_pylist([atm_row(day, iv)]), "r")
     inputs = daily_inputs(store, "options_analysis", [ANCHOR], settings)
     read = sorted(inputs["atm_iv_daily"]["snapshot_date"].to_pylist())
-    assert read[0] == ANCHOR - timedelta(days=180) and len(read) == 19
+    assert read[0] == ANCHOR - timedelta(days=180)
+    assert len(read) == 19
     con = sql.connect(threads=1, memory_limit="512MB")
     try:
         row = compute.option_family(con, "options_analysis", inputs, [ANCHOR], settings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ REQUEST = {
 
 
 def _backfill(settings: Settings, folder: str, scan_days: int, family_days: int, monkeypatch):
-    settings = dataclasses.replace(settings, snapshot_root=settings.snapshot_root / folder)
+    settings = settings.replace(snapshot_root=settings.snapshot_root / folder)
     monkeypatch.setattr(materialize, "SCAN_CHUNK_DAYS", scan_days)
     monkeypatch.setattr(materialize, "FAMILY_CHUNK_DAYS", family_days)
     days = files.options_dates(settings.lake_root)
@@ -49,7 +48,8 @@ def test_chunked_and_unchunked_backfills_write_identical_snapshots(lake, monkeyp
     assert set(OPTION_FAMILIES) <= set(assets)
     for asset in assets:
         keys = left.partitions(asset)
-        assert keys == right.partitions(asset) and len(keys) == 9
+        assert keys == right.partitions(asset)
+        assert len(keys) == 9
         for key in keys:
             a, b = left.read(asset, key), right.read(asset, key)
             assert a.drop_columns(["run_id"]).equals(b.drop_columns(["run_id"])), (asset, key)

@@ -33,7 +33,7 @@ def _numbers(metadata) -> dict[str, float]:
     return {
         key: value.value
         for key, value in metadata.items()
-        if "/" in key and not key.startswith("dagster/") or key.startswith("gpr_")
+        if ("/" in key and not key.startswith("dagster/")) or key.startswith("gpr_")
     }
 
 
@@ -42,7 +42,8 @@ def test_each_partition_shows_its_own_values_anchors_and_rows(materialized, fami
     store = SnapshotStore(materialized.settings.snapshot_root)
     by_partition = _materializations(materialized.instance, family)
     partitions = store.partitions(family)
-    assert len(partitions) > 1 and set(by_partition) == set(partitions)
+    assert len(partitions) > 1
+    assert set(by_partition) == set(partitions)
     # The newest anchor is materialized twice (its range, then alone); each names only itself.
     assert max(len(events) for events in by_partition.values()) <= 2
     for key, metadata in ((k, m) for k in partitions for m in by_partition[k]):
@@ -56,7 +57,8 @@ def test_each_partition_shows_its_own_values_anchors_and_rows(materialized, fami
         expected = {}
         for answer, row in zip(answers, rows, strict=True):
             expected.update(answer_numbers(answer, row))
-        assert expected and _numbers(metadata) == pytest.approx(expected), key
+        assert expected, key
+        assert _numbers(metadata) == pytest.approx(expected), key
 
 
 def test_numeric_metadata_names_tickers_and_values(materialized):

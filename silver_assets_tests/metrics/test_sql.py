@@ -53,7 +53,7 @@ def opt(
     spread_pct: float = 2.5,
     liquid: bool = True,
 ) -> dict[str, Any]:
-    """One option row; ``moneyness_pct`` defaults to the unsigned 100·|K/S − 1| of the writers."""
+    """One option row; ``moneyness_pct`` defaults to the unsigned 100·|K/S - 1| of the writers."""
     ratio = abs(strike / underlying - 1)
     return {
         "snapshot_date": day,
@@ -239,7 +239,8 @@ def test_pcr_is_zero_when_the_call_side_is_zero(chain):
     )["put_call_ratio_daily"]
     for symbol in ("SPY", "QQQ"):
         row = one(daily, symbol=symbol)
-        assert row["call_volume"] == 0 and row["call_oi"] == 0
+        assert row["call_volume"] == 0
+        assert row["call_oi"] == 0
         assert row["pcr_volume"] == 0.0
         assert row["pcr_open_interest"] == 0.0
         assert row["pcr_status"] == BULL
@@ -315,7 +316,8 @@ def test_latest_as_of_window_edge(con, chain, row_day, max_age, kept):
 def test_latest_as_of_on_no_rows_is_empty_with_an_anchor_column(con, chain):
     daily = chain([])["pricing_daily"]
     got = sql.latest_as_of(con, daily, [d(DAY)])
-    assert got.num_rows == 0 and got.column_names[0] == "anchor_date"
+    assert got.num_rows == 0
+    assert got.column_names[0] == "anchor_date"
 
 
 # --------------------------------------------------------------------------------------------

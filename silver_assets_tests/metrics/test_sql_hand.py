@@ -209,11 +209,14 @@ def test_skew_without_ranks_keeps_the_rank_columns_typed(tmp_path):
         "P",
         None,
     )
-    assert row["iv_rank_lookback_days"] == 10 and row["atm_window"] is None
+    assert row["iv_rank_lookback_days"] == 10
+    assert row["atm_window"] is None
     types = {f.name: f.type for f in joined.schema}
-    assert types["atm_date"] == pa.date32() and types["rank_days"] == pa.int64()
+    assert types["atm_date"] == pa.date32()
+    assert types["rank_days"] == pa.int64()
     assert types["latest_atm_iv_rank_pct"] == pa.float64()
     assert types["atm_contract_symbol"] == pa.string()
     empty = sql.join_rank_and_skew(con, no_ranks, wings.slice(0, 0), 10)
-    assert empty.column_names == ["anchor_date"] and empty.num_rows == 0
+    assert empty.column_names == ["anchor_date"]
+    assert empty.num_rows == 0
     con.close()

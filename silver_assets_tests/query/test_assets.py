@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import dagster as dg
@@ -28,7 +27,8 @@ def test_standing_answers_are_frozen_from_snapshots(materialized):
     frozen = json.loads((settings.snapshot_root / "standing_answers" / "latest.json").read_text())
     assert set(frozen) == {"index_options_week", "macro_and_geopolitics"}
     week = frozen["index_options_week"]
-    assert week["values"]["SPY_pcr_volume"] > 0 and week["status"]["error"] is None
+    assert week["values"]["SPY_pcr_volume"] > 0
+    assert week["status"]["error"] is None
     assert frozen["macro_and_geopolitics"]["values"]["gpr_percentile"] == "97.58%"
     (event,) = result.get_asset_materialization_events()
     assert "index_options_week" in event.materialization.metadata["answers"].value
@@ -38,6 +38,6 @@ def test_unusable_questions_file_names_the_problem(tmp_path, materialized):
     (tmp_path / "standing_questions.json").write_text('{"questions": [{"request": {}}]}')
     with pytest.raises(ValueError, match="unique names"):
         load_questions(tmp_path)
-    settings = dataclasses.replace(materialized.settings, config_dir=tmp_path / "nowhere")
-    with pytest.raises(ValueError, match="standing_questions.json"):
+    settings = materialized.settings.replace(config_dir=tmp_path / "nowhere")
+    with pytest.raises(ValueError, match=r"standing_questions\.json"):
         load_questions(settings.config_dir)

@@ -73,7 +73,8 @@ def test_true_claims_verify_in_every_written_form(materialized, payload) -> None
     )
     result = _check(materialized, text)
     assert {verdict for _, verdict in _verdicts(result)} == {"VERIFIED"}, result
-    assert len(result["claims"]) == 7 and result["all_verified"]
+    assert len(result["claims"]) == 7
+    assert result["all_verified"]
 
 
 def test_wrong_claims_are_mismatches_with_the_true_value(materialized, payload) -> None:
@@ -169,7 +170,8 @@ def test_a_draft_from_a_real_payload_verifies_and_planted_errors_are_caught(
 ) -> None:
     sentences = _draft(payload)
     clean = _check(materialized, " ".join(sentences))
-    assert clean["all_verified"] and clean["counts"] == {"VERIFIED": len(sentences)}
+    assert clean["all_verified"]
+    assert clean["counts"] == {"VERIFIED": len(sentences)}
 
     v = payload["values"]
     planted = list(sentences)
@@ -209,7 +211,8 @@ def test_cli_verify_and_metrics(materialized, payload, tmp_path) -> None:
     done = subprocess.run(
         [CLI, "verify", "--text", str(binary)], env=env, capture_output=True, text=True
     )
-    assert done.returncode == 2 and done.stderr.startswith("error: ")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ")
     listed = subprocess.run([CLI, "metrics", "--json"], capture_output=True, text=True, env=env)
     assert [m["name"] for m in json.loads(listed.stdout)] == [m.name for m in CATALOGUE]
 

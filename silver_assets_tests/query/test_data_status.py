@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from silver_assets.lake import files
 from silver_assets.query.data_status import data_status
 
@@ -12,7 +10,8 @@ def test_fully_materialized_lake_is_fresh_and_synthetic(materialized) -> None:
     status = {d.dataset: d for d in data_status(materialized.settings).datasets}
     last_day = files.options_dates(materialized.settings.lake_root)[-1].isoformat()
     options = status["options"]
-    assert options.state_anchor == last_day and options.anchor_fallback is None
+    assert options.state_anchor == last_day
+    assert options.anchor_fallback is None
     assert not options.stale
     assert {f.family: f.newest_partition for f in options.families} == {
         "put_call_ratio": last_day,
@@ -26,7 +25,7 @@ def test_fully_materialized_lake_is_fresh_and_synthetic(materialized) -> None:
 
 
 def test_no_snapshots_is_stale_with_no_origin(materialized, tmp_path) -> None:
-    empty = dataclasses.replace(materialized.settings, snapshot_root=tmp_path / "none")
+    empty = materialized.settings.replace(snapshot_root=tmp_path / "none")
     for dataset in data_status(empty).datasets:
         assert dataset.stale
         assert all(f.newest_partition is None and f.data_origin is None for f in dataset.families)

@@ -118,7 +118,8 @@ def _draft(materialized) -> str:
 def _check_against_python_api(results, materialized, use_settings, draft) -> None:
     assert set(results["tools"]) == TOOLS
     for tool in results["tools"].values():
-        assert tool.inputSchema["type"] == "object" and tool.outputSchema, tool.name
+        assert tool.inputSchema["type"] == "object", tool.name
+        assert tool.outputSchema, tool.name
         assert tool.annotations.readOnlyHint
     use_settings(materialized.settings)
     expected = SilverQueryResource().query({**REQUEST, "time_window": "past_week"})
@@ -190,4 +191,5 @@ def test_http_refuses_a_public_host_without_token(env) -> None:
         timeout=60,
     )
     assert done.returncode == 2
-    assert "refusing to serve on 0.0.0.0" in done.stderr and TOKEN_VARIABLE in done.stderr
+    assert "refusing to serve on 0.0.0.0" in done.stderr
+    assert TOKEN_VARIABLE in done.stderr

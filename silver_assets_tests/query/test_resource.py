@@ -42,14 +42,17 @@ def test_single_ticker_values_are_unprefixed_and_cited(resource):
     payload = resource.query({"tickers": ["SPY"], "metrics": ALL_FAMILIES})
     values = payload["values"]
     assert {"pcr_volume", "latest_atm_iv", "SPY_avg_spread_pct", "SPY_last_value"} <= set(values)
-    assert values["gpr_index_level"] == 230.77 and values["gpr_percentile"] == "97.58%"
+    assert values["gpr_index_level"] == 230.77
+    assert values["gpr_percentile"] == "97.58%"
     assert values["gpr_trend"] == "Falling"
     # lineage anchors are present for every answered value
     for key in values:
         contract = payload["citation_contract"][key]
         assert contract["preferred_anchor"] in payload["lineage_anchors"]
         assert payload["citation_anchor_map"][key] == contract["preferred_anchor"]
-        assert contract["run_id"] and contract["source_data_version"] and contract["observed_at"]
+        assert contract["run_id"]
+        assert contract["source_data_version"]
+        assert contract["observed_at"]
     assert payload["status"]["error"] is None
     json.dumps(payload)  # JSON-serialisable as is
 
@@ -87,10 +90,12 @@ def test_unsupported_metrics_give_a_deterministic_status(resource):
     payload = resource.query({"tickers": ["SPY"], "metrics": ["Dividend Yield", "Put/Call Ratio"]})
     assert payload["status"]["unsupported_metrics"] == ["Dividend Yield"]
     assert "Dividend Yield" in payload["status"]["unsupported_metrics_message"]
-    assert payload["status"]["error"] is None and "pcr_volume" in payload["values"]
+    assert payload["status"]["error"] is None
+    assert "pcr_volume" in payload["values"]
     nothing = resource.query({"tickers": ["SPY"], "metrics": ["Dividend Yield"]})
     again = resource.query({"tickers": ["SPY"], "metrics": ["Dividend Yield"]})
-    assert nothing["status"]["error"] == "NO_SUPPORTED_METRICS" and nothing["values"] == {}
+    assert nothing["status"]["error"] == "NO_SUPPORTED_METRICS"
+    assert nothing["values"] == {}
     assert nothing["status"] == again["status"]
 
 
@@ -130,11 +135,13 @@ def test_pcr_and_options_analysis_share_short_window(resource, materialized, las
 def test_audit_shows_window_mode_and_effective_window(resource, materialized, last_day):
     resource.query({"tickers": ["SPY"], "metrics": ["Put/Call Ratio"], "time_window": "past_week"})
     entry = _events(materialized, "SQL_RANGE")[-1]
-    assert entry["mode"] == "window" and entry["window_days"] == "7"
+    assert entry["mode"] == "window"
+    assert entry["window_days"] == "7"
     assert entry["start"] == (last_day - timedelta(days=6)).isoformat()
     assert entry["end"] == last_day.isoformat()
     names = [e["event"] for e in AuditLog(materialized.settings.audit_root).read()[-4:]]
-    assert names[-1] == "FINISH_QUERY" and "START_QUERY" in names
+    assert names[-1] == "FINISH_QUERY"
+    assert "START_QUERY" in names
 
 
 def test_as_of_answers_equal_the_materialized_partition(resource, materialized):
@@ -161,7 +168,8 @@ def test_stale_snapshot_is_reported_and_old_values_not_served(resource, material
         as_of=later,
     )
     fresh = payload["status"]["freshness"]["put_call_ratio"]
-    assert fresh["stale"] is True and fresh["used_partition"] == last_day.isoformat()
+    assert fresh["stale"] is True
+    assert fresh["used_partition"] == last_day.isoformat()
     assert fresh["wanted_anchor"] == later.isoformat()
     assert _events(materialized, "STALE_SNAPSHOT")[-1]["used"] == last_day.isoformat()
     today_only = resource.query(
@@ -195,7 +203,7 @@ def test_iwm_alias_and_gpr_threats(resource):
     ],
 )
 def test_malformed_requests_are_rejected_clearly(resource, request_body):
-    with pytest.raises(InvalidRequest, match="MetadataExtraction|request"):
+    with pytest.raises(InvalidRequest, match=r"MetadataExtraction|request"):
         resource.query(request_body)
 
 
@@ -237,4 +245,5 @@ def test_unknown_time_window_is_reported_not_silent(resource):
 
 def test_gpr_needs_no_ticker(resource):
     payload = resource.query({"tickers": [], "metrics": ["GPR Index"]})
-    assert payload["status"]["error"] is None and payload["values"]["gpr_index_level"] == 230.77
+    assert payload["status"]["error"] is None
+    assert payload["values"]["gpr_index_level"] == 230.77

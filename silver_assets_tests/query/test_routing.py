@@ -123,8 +123,10 @@ def test_unsupported_message() -> None:
     assert unsupported_metrics_message([]) is None
     message = unsupported_metrics_message(["Dividend Yield", "Weather"])
     assert message is not None
-    assert "'Dividend Yield'" in message and "'Weather'" in message
-    assert "Put/Call Ratio" in message and "GPR Index" in message
+    assert "'Dividend Yield'" in message
+    assert "'Weather'" in message
+    assert "Put/Call Ratio" in message
+    assert "GPR Index" in message
 
 
 def test_tickers_are_never_fuzzy() -> None:
@@ -237,7 +239,8 @@ def test_ground_truth_short_names_route(name: str, canonical: str) -> None:
 @pytest.mark.parametrize("name", ["DTE", "Insider Trading", "vol", "volatility", "change"])
 def test_ambiguous_or_unhandled_names_stay_unsupported(name: str) -> None:
     routing = route_metrics([name])
-    assert routing.routed == () and routing.unsupported == (name,)
+    assert routing.routed == ()
+    assert routing.unsupported == (name,)
 
 
 def test_unsupported_names_get_the_closest_catalogue_names() -> None:
@@ -260,9 +263,9 @@ def test_blank_names_are_skipped_wherever_they_stand() -> None:
 
 
 def test_bare_strings_are_named_in_the_error() -> None:
-    with pytest.raises(TypeError, match="^metrics must be a list of strings"):
+    with pytest.raises(TypeError, match=r"^metrics must be a list of strings"):
         route_metrics("IV Skew")
-    with pytest.raises(TypeError, match="^tickers must be a list of strings"):
+    with pytest.raises(TypeError, match=r"^tickers must be a list of strings"):
         normalize_tickers("SPY", 5)
 
 

@@ -9,12 +9,15 @@ import dagster as dg
 from silver_assets.automation.jobs import OBSERVE_JOBS
 from silver_assets.definitions import build_defs
 from silver_assets.lake import files
-from silver_assets.partitions import register_partitions
+from silver_assets.partitions import PARTITIONS_BY_DATASET, register_partitions
 from silver_assets_tests.conftest import build_lake
 
 
 def _version(instance, key: str, partition: str) -> str:
-    record = instance.get_latest_data_version_record(dg.AssetKey(key), partition_key=partition)
+    # The observation: what Dagster's staleness reads for a source (is_source).
+    record = instance.get_latest_data_version_record(
+        dg.AssetKey(key), is_source=True, partition_key=partition
+    )
     return record.asset_observation.tags["dagster/data_version"]
 
 
@@ -38,3 +41,28 @@ def test_observed_versions_change_when_and_only_when_files_change(tmp_path):
     after = {day: _version(instance, "silver_options", day) for day in days}
     assert after[days[0]] != before[days[0]]
     assert {d: after[d] for d in days[1:]} == {d: before[d] for d in days[1:]}
+
+
+def _status(instance, key: str, partitions: list[str]) -> dict[str, str | None]:
+    """What the UI's partition health reads: Dagster's status of each partition."""
+    found = instance.get_status_by_partition(
+        dg.AssetKey(key), partitions, PARTITIONS_BY_DATASET["options"]
+    )
+    return {p: status.value if status else None for p, status in found.items()}
+
+
+def test_partitions_whose_files_arrived_read_as_filled(tmp_path):
+    settings = build_lake(tmp_path, days=3)
+    instance = dg.DagsterInstance.ephemeral()
+    days = [d.isoformat() for d in files.options_dates(settings.lake_root)]
+    empty = "2026-06-01"  # registered, but the lake has no files for it
+    register_partitions(instance, "options", [*days, empty])
+    job = build_defs(settings).resolve_job_def(OBSERVE_JOBS["options"].name)
+    assert job.execute_in_process(instance=instance).success
+    assert _status(instance, "silver_options", [*days, empty]) == {
+        **dict.fromkeys(days, "MATERIALIZED"),
+        empty: None,
+    }
+    assert job.execute_in_process(instance=instance).success  # nothing new arrived
+    recorded = instance.fetch_materializations(dg.AssetKey("silver_options"), limit=10).records
+    assert sorted(r.partition_key for r in recorded) == days  # each arrival recorded once
