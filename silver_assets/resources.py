@@ -6,7 +6,6 @@ Dagster UI shows the effective configuration and no list of settings is written 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Self, TypeVar
 
 import dagster as dg
@@ -69,11 +68,6 @@ class SilverLakeResource(SettingsResource):
     @property
     def audit(self) -> AuditLog:
         return AuditLog(self.settings.audit_root)
-
-
-def _place(field: str, value: str) -> Location:
-    """A path setting from its string: the three that may be on object storage keep their URL."""
-    return location(value) if field in LOCATION_FIELDS else Path(value)
 
 
 def duckdb_resource(settings: Settings) -> DuckDBResource:

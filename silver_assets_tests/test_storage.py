@@ -24,7 +24,8 @@ def test_location_keeps_local_paths_and_reads_s3_urls(tmp_path):
     assert storage.location(tmp_path / "x") == tmp_path / "x"
     assert not storage.is_remote(storage.location(tmp_path))
     remote = storage.location("s3://bucket/some/prefix/")
-    assert storage.is_remote(remote) and str(remote) == "s3://bucket/some/prefix"
+    assert storage.is_remote(remote)
+    assert str(remote) == "s3://bucket/some/prefix"
     assert str(remote / "options" / "2026-04-30") == "s3://bucket/some/prefix/options/2026-04-30"
     assert storage.location(remote) is remote
 
@@ -55,7 +56,8 @@ def test_s3_lake_lists_and_versions_like_the_local_one(s3_env, small_lake):
     upload(small_lake, lake)
     for dataset in ("options", "macro"):
         dates, lister = files.daily_listing(dataset)
-        assert dates(lake) == dates(small_lake) and len(dates(lake)) == 3
+        assert dates(lake) == dates(small_lake)
+        assert len(dates(lake)) == 3
         for day in dates(lake):
             assert [p.name for p in lister(lake, day)] == [p.name for p in lister(small_lake, day)]
         # Different change stamps (ETags, not mtimes), the same dates.
@@ -89,7 +91,8 @@ def test_state_file_on_s3(s3_env):
     write_state(state, {"gpr_monthly": "2026-04"})
     assert read_state(state) == {"options_daily": "2026-04-30", "gpr_monthly": "2026-04"}
     anchors = resolve_anchors(state, today=date(2026, 5, 2))
-    assert anchors["options"].date == date(2026, 4, 30) and not anchors["options"].is_fallback
+    assert anchors["options"].date == date(2026, 4, 30)
+    assert not anchors["options"].is_fallback
 
 
 def _rows(tag: str, n: int = 2) -> pa.Table:
@@ -98,10 +101,12 @@ def _rows(tag: str, n: int = 2) -> pa.Table:
 
 def test_object_store_reads_like_the_local_store(s3_env, tmp_path):
     remote, local = SnapshotStore(new_bucket() / "snapshots"), SnapshotStore(tmp_path)
-    assert isinstance(remote, ObjectSnapshotStore) and type(local) is SnapshotStore
+    assert isinstance(remote, ObjectSnapshotStore)
+    assert type(local) is SnapshotStore
     days = [date(2026, 4, day) for day in range(1, FEW_FILES + 4)]  # both read paths
     for store in (remote, local):
-        assert store.partitions("fam") == [] and store.read("fam", "2026-04-01") is None
+        assert store.partitions("fam") == []
+        assert store.read("fam", "2026-04-01") is None
         for day in days:
             store.write("fam", day.isoformat(), _rows(day.isoformat()), run_id="r1")
     assert remote.partitions("fam") == local.partitions("fam") == [d.isoformat() for d in days]

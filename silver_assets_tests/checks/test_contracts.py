@@ -529,5 +529,6 @@ def test_report_is_the_same_whatever_the_chunk_size(
     whole = validate("options", [first, second])
     monkeypatch.setattr(contracts, "ROW_CHUNK_ROWS", 1)  # one date per read
     by_date = validate("options", [first, second])
-    assert whole.failure_count == 2 and len(whole.failures_by_rule) == 2
+    assert whole.failure_count == 2
+    assert len(whole.failures_by_rule) == 2
     assert by_date == whole

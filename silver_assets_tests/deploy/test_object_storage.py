@@ -39,7 +39,8 @@ def test_answers_on_s3_equal_the_local_answers(materialized, on_object_storage):
     remote = golden_payloads(*on_object_storage)
     assert remote == local
     for payload in local.values():  # not two empty answers; SLV is not in the demo lake
-        assert len(payload["values"]) > 40 and payload["lineage_anchors"]
+        assert len(payload["values"]) > 40
+        assert payload["lineage_anchors"]
         assert {missing["ticker"] for missing in payload["status"]["missing"]} == {"SLV"}
 
 
@@ -58,7 +59,8 @@ def test_reader_during_a_rewrite_sees_the_old_snapshot(on_object_storage, monkey
 
     monkeypatch.setattr(ObjectSnapshotStore, "_switch", query_then_switch)
     rerun = run_dataset(build_defs(settings), instance, "options", [anchor])
-    assert rerun.success and during
+    assert rerun.success
+    assert during
     after = answer_query(settings, golden_request(), as_of=AS_OF)
 
     def cited_runs(payload: dict, family: str) -> set[str]:
@@ -69,7 +71,10 @@ def test_reader_during_a_rewrite_sees_the_old_snapshot(on_object_storage, monkey
         }
 
     old, new = cited_runs(before, "put_call_ratio"), cited_runs(after, "put_call_ratio")
-    assert old and new and not old & new and new <= set(rerun.run_ids)
+    assert old
+    assert new
+    assert not old & new
+    assert new <= set(rerun.run_ids)
     assert cited_runs(during[0], "put_call_ratio") == old
     for payload in (during[0], after):
         assert payload["values"] == before["values"]
@@ -98,6 +103,7 @@ def test_cli_materializes_and_answers_on_s3(s3_env, materialized, tmp_path):
     assert query.returncode == 0, query.stderr[-3000:]
     remote = json.loads(query.stdout)
     local = answer_query(materialized.settings, golden_request(), as_of=AS_OF)
-    assert remote["values"] == local["values"] and len(local["values"]) > 40
+    assert remote["values"] == local["values"]
+    assert len(local["values"]) > 40
     assert remote["lineage_anchors"] == local["lineage_anchors"]
     assert remote["status"]["missing"] == local["status"]["missing"]
