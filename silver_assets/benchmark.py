@@ -613,7 +613,7 @@ def option_rows(settings: Settings) -> int:
 
 def bench_scale_lake(settings: Settings, tickers: Sequence[str], log) -> dict[str, Any]:
     """Every scale measurement of one lake, each phase in its own process."""
-    scratch = Path(tempfile.mkdtemp(prefix="scale-run-", dir=settings.lake_root.parent))
+    scratch = Path(tempfile.mkdtemp(prefix="scale-run-", dir=str(settings.lake_root.parent)))
     settings = settings.replace(snapshot_root=scratch / "snapshots", audit_root=scratch / "logs")
     instance_dir = scratch / "dagster"
     rss: dict[str, float] = {}

@@ -29,6 +29,7 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from upath import UPath
 
 from silver_assets import storage
 from silver_assets.storage import Location
@@ -142,10 +143,12 @@ class SnapshotStore:
 class ObjectSnapshotStore(SnapshotStore):
     """Snapshots in object storage: immutable content-addressed objects behind pointer objects."""
 
-    def path(self, asset: str, partition: str) -> Location:
+    root: UPath  # SnapshotStore.__new__ gives this class for s3:// roots only
+
+    def path(self, asset: str, partition: str) -> UPath:
         return self.root / asset / f"{partition}.json"
 
-    def _objects(self, asset: str, partition: str) -> Location:
+    def _objects(self, asset: str, partition: str) -> UPath:
         return self.root / asset / "objects" / partition
 
     def _publish(self, asset: str, partition: str, table: pa.Table) -> Location:
@@ -177,7 +180,8 @@ class ObjectSnapshotStore(SnapshotStore):
             pointer = json.loads(self.path(asset, partition).read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        return self.root / asset / pointer["object"]
+        located: Location = self.root / asset / pointer["object"]
+        return located
 
     def _resolve_all(self, asset: str, keys: list[str]) -> list[Location]:
         # Pointers and objects are fetched concurrently: one round trip each, not one per file.

@@ -19,11 +19,12 @@ import io
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, TypeGuard, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from typing_extensions import TypeIs
 from upath import UPath
 
 from silver_assets.durable import write_atomically
@@ -53,7 +54,7 @@ def location(raw: str | os.PathLike[str] | Location, base: Path | None = None) -
     return path if path.is_absolute() or base is None else base / path
 
 
-def is_remote(place: object) -> TypeGuard[UPath]:
+def is_remote(place: object) -> TypeIs[UPath]:
     """True for an object-storage location."""
     return isinstance(place, UPath) and place.protocol not in ("", "file", "local")
 
@@ -144,7 +145,7 @@ def duckdb_paths(con: duckdb.DuckDBPyConnection, places: Iterable[Location | str
 
 
 def write_whole(
-    target: Location, write: Callable[[BinaryIO], None], durable: bool = True
+    target: Location, write: Callable[[BinaryIO], object], durable: bool = True
 ) -> Location:
     """Write ``target`` so that readers see the old content or the new, never part of it.
 

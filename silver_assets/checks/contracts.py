@@ -288,7 +288,9 @@ def _chunks(paths: Sequence[Path], rows: Mapping[Path, int], max_rows: int) -> I
         yield chunk
 
 
-def unreadable_files(paths: Sequence[Path], columns: Sequence[str] = ()) -> dict[str, str]:
+def unreadable_files(
+    paths: Sequence[storage.Location], columns: Sequence[str] = ()
+) -> dict[str, str]:
     """``{path: error}`` for each file whose rows cannot be read (one read per file)."""
     broken = {}
     for path in paths:

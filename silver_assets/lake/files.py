@@ -57,7 +57,7 @@ def gpr_file(lake_root: Location) -> Location:
 
 def daily_listing(
     dataset: str,
-) -> tuple[Callable[[Path], list[date]], Callable[[Path, date], list[Path]]]:
+) -> tuple[Callable[[Location], list[date]], Callable[[Location, date], list[Location]]]:
     """(dates lister, files-of-a-date lister) of a daily dataset: 'options' or 'macro'."""
     if dataset == "options":
         return options_dates, options_files

@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from silver_assets.anchors import write_state
 from silver_assets.lake.layout import MACRO_SCHEMA, OPTIONS_SCHEMA
-from silver_assets.storage import is_remote
+from silver_assets.storage import Location, is_remote
 
 DEFAULT_TICKERS: tuple[str, ...] = ("SPY", "QQQ", "IWM", "GLD", "SLV")
 DEFAULT_END_DATE = date(2026, 4, 30)
@@ -722,12 +722,12 @@ def _validate(seed: int, tickers: Sequence[str], end_date: date) -> tuple[str, .
 
 
 def generate_lake(
-    root: Path,
+    root: Location,
     days: int,
     seed: int = 7,
     tickers: Sequence[str] = DEFAULT_TICKERS,
     end_date: date = DEFAULT_END_DATE,
-    state_path: Path | None = None,
+    state_path: Location | None = None,
     progress: bool = True,
 ) -> LakeSummary:
     """Write a synthetic demo lake of the last ``days`` NYSE sessions up to ``end_date``.
@@ -792,7 +792,7 @@ def generate_lake(
     if state_path is not None:
         last = trading_days[-1].isoformat()
         write_state(
-            Path(state_path),
+            state_path,
             {
                 "options_daily": last,
                 "macro_trading_daily": last,
