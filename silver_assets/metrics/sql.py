@@ -76,15 +76,20 @@ def load_chains(
     """
     if not files:
         con.execute(
-            "CREATE OR REPLACE TEMP VIEW chain AS SELECT * FROM (VALUES (CAST(NULL AS DATE), "
-            "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), "
-            "CAST(NULL AS DOUBLE), CAST(NULL AS INTEGER), CAST(NULL AS DOUBLE), "
-            "CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), "
-            "CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), "
-            "CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS BOOLEAN))) AS t("
-            "snapshot_date, symbol, contract_symbol, option_type, strike, dte, "
-            "underlying_price, bid, ask, last_price, volume, open_interest, implied_volatility, "
-            "moneyness_pct, spread_pct, is_liquid) WHERE false"
+            """
+            CREATE OR REPLACE TEMP VIEW chain AS
+            SELECT * FROM (VALUES (
+                CAST(NULL AS DATE), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR),
+                CAST(NULL AS VARCHAR), CAST(NULL AS DOUBLE), CAST(NULL AS INTEGER),
+                CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+                CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+                CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+                CAST(NULL AS BOOLEAN)
+            )) AS t(snapshot_date, symbol, contract_symbol, option_type, strike, dte,
+                    underlying_price, bid, ask, last_price, volume, open_interest,
+                    implied_volatility, moneyness_pct, spread_pct, is_liquid)
+            WHERE false
+            """
         )
         return
     # A view cannot hold bound parameters: the file list and dates go in as quoted literals.
