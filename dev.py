@@ -93,11 +93,13 @@ def mutate(modules: list[str]) -> int:
             shutil.copytree(
                 ROOT / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__")
             )
-        shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+        # README.md too: the routing tests check the catalogue it lists.
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(ROOT / name, work / name)
         (work / "setup.cfg").write_text(
             "[mutmut]\nsource_paths = silver_assets\n"
             f"only_mutate = silver_assets/{module}\n"
-            "also_copy =\n    silver_assets_tests\n    config\n"
+            "also_copy =\n    silver_assets_tests\n    config\n    README.md\n"
             "pytest_add_cli_args_test_selection =\n" + "".join(f"    {t}\n" for t in tests)
         )
         print(f"== mutating silver_assets/{module} against {' '.join(tests)}", flush=True)

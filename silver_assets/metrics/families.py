@@ -186,21 +186,21 @@ def geopolitical_analysis(
     row: Mapping[str, Any], ticker: str, requested: frozenset[str]
 ) -> FamilyAnswer:
     answer = FamilyAnswer("geopolitical_analysis", "")
+    # A month read back as a datetime formats and cites (via _iso) like its date.
     month = row["gpr_month"]
-    month_day = month.date() if isinstance(month, datetime) else month
-    anchor = f"GPR_{month_day:%Y%m}"
-    answer.add("gpr_index_level", _num(row["gpr"]), anchor, month_day)
-    answer.add("gpr_percentile", display_pct(row["gpr_percentile"]), anchor, month_day)
-    answer.add("gpr_trend", gpr_trend(row["gpr_mom_pct"]), anchor, month_day)
+    anchor = f"GPR_{month:%Y%m}"
+    answer.add("gpr_index_level", _num(row["gpr"]), anchor, month)
+    answer.add("gpr_percentile", display_pct(row["gpr_percentile"]), anchor, month)
+    answer.add("gpr_trend", gpr_trend(row["gpr_mom_pct"]), anchor, month)
     wanted = requested_keys(requested)
     if "gpr_threats_level" in wanted and _num(row.get("gprt")) is not None:
-        answer.add("gpr_threats_level", _num(row["gprt"]), anchor, month_day)
+        answer.add("gpr_threats_level", _num(row["gprt"]), anchor, month)
     if "gpr_acts_level" in wanted and _num(row.get("gpra")) is not None:
-        answer.add("gpr_acts_level", _num(row["gpra"]), anchor, month_day)
+        answer.add("gpr_acts_level", _num(row["gpra"]), anchor, month)
     if "gpr_country_{ISO3}_level" in wanted:
         for iso3, level in sorted(dict(row.get("country_levels") or {}).items()):
             if _num(level) is not None:
-                answer.add(f"gpr_country_{iso3}_level", _num(level), anchor, month_day)
+                answer.add(f"gpr_country_{iso3}_level", _num(level), anchor, month)
     return answer
 
 

@@ -37,7 +37,8 @@ MACRO_SEARCH_DAYS = 400
 
 def connect(threads: int = 4, memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB session configured as README: Configuration asks."""
-    con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
+    # With no database named, DuckDB opens an in-memory one.
+    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
     prepare(con)
     return con
 
@@ -72,15 +73,20 @@ def load_chains(
     """
     if not files:
         con.execute(
-            "CREATE OR REPLACE TEMP VIEW chain AS SELECT * FROM (VALUES (CAST(NULL AS DATE), "
-            "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), "
-            "CAST(NULL AS DOUBLE), CAST(NULL AS INTEGER), CAST(NULL AS DOUBLE), "
-            "CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), "
-            "CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), "
-            "CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS BOOLEAN))) AS t("
-            "snapshot_date, symbol, contract_symbol, option_type, strike, dte, "
-            "underlying_price, bid, ask, last_price, volume, open_interest, implied_volatility, "
-            "moneyness_pct, spread_pct, is_liquid) WHERE false"
+            """
+            CREATE OR REPLACE TEMP VIEW chain AS
+            SELECT * FROM (VALUES (
+                CAST(NULL AS DATE), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR),
+                CAST(NULL AS VARCHAR), CAST(NULL AS DOUBLE), CAST(NULL AS INTEGER),
+                CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+                CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+                CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+                CAST(NULL AS BOOLEAN)
+            )) AS t(snapshot_date, symbol, contract_symbol, option_type, strike, dte,
+                    underlying_price, bid, ask, last_price, volume, open_interest,
+                    implied_volatility, moneyness_pct, spread_pct, is_liquid)
+            WHERE false
+            """
         )
         return
     # A view cannot hold bound parameters: the file list and dates go in as quoted literals.
@@ -476,7 +482,9 @@ def join_rank_and_skew(
     """One options-analysis row per anchor and symbol: the IV rank row beside the skew row."""
     if ranks.num_rows == 0 and wings.num_rows == 0:
         return pa.table({"anchor_date": pa.array([], pa.date32())})
-    con.register("rank_rows", ranks if ranks.num_rows else _ranks_schema().empty_table())
+    # Ranks always have the ranks schema (iv_rank_as_of returns it even when empty); empty wings
+    # may lack columns the join reads (latest_as_of returns an empty daily table as it is).
+    con.register("rank_rows", ranks)
     con.register("wing_rows", wings if wings.num_rows else _wings_schema().empty_table())
     return con.sql(
         """

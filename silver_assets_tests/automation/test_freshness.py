@@ -183,3 +183,110 @@ def test_a_revised_gpr_month_makes_only_that_month_stale(tmp_path):
     assert sorted(now) == keys
     result = refresh("gpr", settings, keys, set(keys), {**now, "2026-03-01": "before"})
     assert (result.anchor_key, result.stale_keys) == ("2026-04-01", ("2026-03-01",))
+
+
+# The sensor cursor's bounded versions, on plain ``{date: version}`` maps.
+
+MONTH = [(date(2026, 3, 1) + timedelta(days=i)).isoformat() for i in range(34)]  # 03-01 .. 04-03
+OLD = {day: f"v{i}" for i, day in enumerate(MONTH)}  # 3 older dates, then the 31 recent ones
+
+
+def test_the_digest_is_the_sha256_of_the_sorted_json():
+    # sha256 of the text '{"2026-04-01": "v1", "2026-04-02": "v2"}', its first 12 hex digits,
+    # whatever order the map was built in.
+    assert freshness.digest({"2026-04-02": "v2", "2026-04-01": "v1"}) == "d42662e0c26d"
+
+
+def test_a_range_version_covers_both_ends_only():
+    versions = {"2026-04-01": "v1", "2026-04-02": "v2", "2026-04-03": "v3", "2026-04-04": "v4"}
+    inside = {"2026-04-02": "v2", "2026-04-03": "v3"}
+    assert freshness.range_version(versions, "2026-04-02", "2026-04-03") == freshness.digest(inside)
+
+
+def test_a_refresh_version_reads_back_the_datasets_reach(tmp_path):
+    settings = make_settings(tmp_path, iv_rank_lookback_days=3)
+    assert [freshness.affected_days(d, settings) for d in ("options", "macro", "gpr")] == [3, 7, 0]
+    # Macro anchors 03-20..03-22 read retrievals back to 03-13 (7 days before the first).
+    version = freshness.refresh_version("macro", settings, OLD, "2026-03-20", "2026-03-22")
+    assert version == freshness.range_version(OLD, "2026-03-13", "2026-03-22")
+
+
+def test_the_cursor_keeps_the_recent_dates_exactly_and_digests_the_older():
+    assert freshness.compact_versions(OLD) == {
+        "recent": {day: OLD[day] for day in MONTH[3:]},
+        "older": {
+            "through": "2026-03-03",
+            "count": 3,
+            "digest": freshness.digest(
+                {"2026-03-01": "v0", "2026-03-02": "v1", "2026-03-03": "v2"}
+            ),
+        },
+    }
+    few = dict(list(OLD.items())[-31:])
+    assert freshness.compact_versions(few) == {"recent": few}
+
+
+def recorded_as(versions, asked=None):
+    """A stand-in for Dagster's recorded versions: ``versions`` for the keys asked about."""
+
+    def recorded(keys):
+        keys = list(keys)
+        if asked is not None:
+            asked.extend(keys)
+        return {key: versions.get(key) for key in keys}
+
+    return recorded
+
+
+def test_an_unchanged_lake_has_no_changed_dates_and_asks_nothing():
+    # Nothing recorded: were the older dates compared, every one would count as changed.
+    previous = freshness.compact_versions(OLD)
+    asked = []
+    assert freshness.changed_dates(OLD, previous, MONTH, recorded_as({}, asked)) == set()
+    assert asked == []
+
+
+def test_older_and_recent_rewrites_are_both_found():
+    previous = freshness.compact_versions(OLD)
+    now = {**OLD, "2026-03-02": "rewritten", "2026-03-20": "rewritten"}
+    asked = []
+    changed = freshness.changed_dates(now, previous, MONTH, recorded_as(OLD, asked))
+    assert changed == {"2026-03-02", "2026-03-20"}
+    # The older digest moved: only the registered partitions up to its last date are looked up.
+    assert asked == ["2026-03-01", "2026-03-02", "2026-03-03"]
+
+
+def test_a_rewrite_of_the_last_older_date_is_found():
+    previous = freshness.compact_versions(OLD)
+    now = {**OLD, "2026-03-03": "rewritten"}
+    assert freshness.changed_dates(now, previous, MONTH, recorded_as(OLD)) == {"2026-03-03"}
+
+
+def test_an_older_partition_without_a_recorded_version_counts_as_changed():
+    previous = freshness.compact_versions(OLD)
+    now = {**OLD, "2026-03-02": "rewritten"}
+    recorded = recorded_as({k: v for k, v in OLD.items() if k != "2026-03-01"})
+    changed = freshness.changed_dates(now, previous, MONTH, recorded)
+    assert changed == {"2026-03-01", "2026-03-02"}
+
+
+def test_an_older_rewrite_in_the_lake_makes_its_anchors_stale(tmp_path):
+    settings = lake(tmp_path)
+    now = freshness.current_versions("macro", settings)
+    # A cursor whose older dates run through 04-05, with a digest the lake no longer matches.
+    recent = {day: v for day, v in now.items() if day > "2026-04-05"}
+    previous = {"recent": recent, "older": {"through": "2026-04-05", "count": 5, "digest": "x"}}
+    recorded = recorded_as({**now, "2026-04-03": "before"})
+    result = plan_refresh("macro", settings, DAYS, set(DAYS), previous, recorded)
+    assert result.changed_dates == ("2026-04-03",)
+    assert result.stale_keys == tuple(DAYS[2:10])
+
+
+def test_a_state_ahead_of_the_lake_plans_nothing(tmp_path):
+    settings = lake(tmp_path, anchor="2026-04-20")
+    with pytest.raises(StateUnavailable) as raised:
+        refresh("macro", settings, DAYS, set(DAYS), None)
+    assert str(raised.value) == (
+        "macro: the state says 2026-04-20, but the lake has no macro data for it "
+        "(the lake's macro data ends at 2026-04-14)"
+    )

@@ -229,6 +229,33 @@ def test_macro_builder(ticker, changes, values, anchor) -> None:
     assert set(answer.observed_at.values()) == {"2026-04-06"}
 
 
+@pytest.mark.parametrize(
+    ("requested", "mom", "changes"),
+    [
+        # A specific name yields its own change only, even when the other one is set.
+        ({"Daily Change (%)"}, 2.5, {"SPY_daily_change": "0.92%"}),
+        ({"Monthly Change (%)"}, 2.5, {"SPY_mom_change": "2.50%"}),
+        ({"Monthly Change (%)"}, None, {}),  # no MoM: missing, never the daily change
+        ({"Yearly Change (%)"}, 2.5, {}),
+        # A general name gets docs/metrics.md's choice: MoM when set, else the daily change.
+        ({"Price"}, 2.5, {"SPY_mom_change": "2.50%"}),
+        ({"Price"}, None, {"SPY_daily_change": "0.92%"}),
+        (
+            {"Price", "Daily Change (%)"},
+            2.5,
+            {"SPY_mom_change": "2.50%", "SPY_daily_change": "0.92%"},
+        ),
+        # Names of other families, or no catalogue name at all, do not count as macro names.
+        ({"GPR Index", "Daily Change (%)"}, 2.5, {"SPY_daily_change": "0.92%"}),
+        ({"no such metric", "Daily Change (%)"}, 2.5, {"SPY_daily_change": "0.92%"}),
+        ({"GPR Index"}, 2.5, {"SPY_mom_change": "2.50%"}),
+    ],
+)
+def test_macro_builder_answers_the_change_asked_for(requested, mom, changes) -> None:
+    answer = build("macro_analysis", "SPY", frozenset(requested), mom_change_pct=mom)
+    assert answer.values == {"SPY_last_value": 6560.0, **changes}
+
+
 def test_gpr_builder_with_every_component_requested() -> None:
     answer = build("geopolitical_analysis", "")
     assert answer.ticker == ""

@@ -161,6 +161,47 @@ def one(table: pa.Table, **where: Any) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
+# connect, prepare and the ordering helper
+# --------------------------------------------------------------------------------------------
+
+
+def session_settings(con: duckdb.DuckDBPyConnection) -> tuple:
+    (row,) = con.sql(
+        "SELECT current_database(), current_setting('threads'), current_setting('memory_limit')"
+    ).fetchall()
+    return row
+
+
+def test_connect_opens_an_in_memory_session_with_the_given_threads_and_memory_limit():
+    # DuckDB shows a limit in binary units: 512 MB = 488.2 MiB, 1 GB = 953.6 MiB.
+    with sql.connect(threads=1, memory_limit="512MB") as con:
+        assert session_settings(con) == ("memory", 1, "488.2 MiB")
+    with sql.connect(threads=3, memory_limit="1GB") as con:
+        assert session_settings(con) == ("memory", 3, "953.6 MiB")
+
+
+def test_connect_defaults_are_the_documented_4_threads_and_2gb():
+    with sql.connect() as con:
+        assert session_settings(con) == ("memory", 4, "1.8 GiB")
+
+
+def test_prepare_installs_nn_into_any_session():
+    with duckdb.connect() as plain:
+        assert sql.prepare(plain) is plain
+        assert plain.sql("SELECT nn('NaN'::DOUBLE), nn(2), nn(NULL)").fetchall() == [
+            (None, 2.0, None)
+        ]
+
+
+def test_first_by_orders_by_each_key_in_turn_with_nulls_last(con):
+    rows = "VALUES ('null', NULL, 0), ('b9', 2, 9), ('b3', 2, 3), ('c0', 5, 0)"
+    # k1 = 2 is the least (NULL sorts last), then k2 = 3 < 9.
+    order = sql._first_by("k1", "k2")
+    query = f"SELECT arg_min(name, {order}) FROM ({rows}) AS t(name, k1, k2)"
+    assert con.sql(query).fetchall() == [("b3",)]
+
+
+# --------------------------------------------------------------------------------------------
 # load_chains
 # --------------------------------------------------------------------------------------------
 
@@ -195,6 +236,21 @@ def test_load_chains_without_files_gives_an_empty_chain(con):
     sql.load_chains(con, [], d(DAY), d(DAY))
     assert all(t.num_rows == 0 for t in sql.daily_tables(con).values())
     assert sql.scanned_contracts(con) == 0
+
+
+def test_an_empty_chain_has_the_columns_and_types_of_a_loaded_one(con, tmp_path):
+    sql.load_chains(con, [write_options(tmp_path / "c.parquet", [opt("A")])], d(DAY), d(DAY))
+    loaded_chain = con.sql("DESCRIBE chain").fetchall()
+    loaded = {name: table.schema for name, table in sql.daily_tables(con).items()}
+    sql.load_chains(con, [], d(DAY), d(DAY))
+    assert con.sql("DESCRIBE chain").fetchall() == loaded_chain
+    assert {name: table.schema for name, table in sql.daily_tables(con).items()} == loaded
+
+
+def test_load_chains_reads_paths_with_quotes(con, tmp_path):
+    path = write_options(tmp_path / "it's" / "c.parquet", [opt("A", volume=7)])
+    sql.load_chains(con, [path], d(DAY), d(DAY))
+    assert con.sql("SELECT contract_symbol, volume FROM chain").fetchall() == [("A", 7.0)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -316,8 +372,26 @@ def test_latest_as_of_window_edge(con, chain, row_day, max_age, kept):
 def test_latest_as_of_on_no_rows_is_empty_with_an_anchor_column(con, chain):
     daily = chain([])["pricing_daily"]
     got = sql.latest_as_of(con, daily, [d(DAY)])
-    assert got.num_rows == 0
-    assert got.column_names[0] == "anchor_date"
+    assert got.num_rows == 0 and got.column_names[0] == "anchor_date"
+    assert got.schema.field("anchor_date").type == pa.date32()
+
+
+def test_latest_as_of_without_anchors_is_empty_with_a_date_anchor_column(con, chain):
+    got = sql.latest_as_of(con, chain([opt("A")])["liquidity_daily"], [])
+    assert got.num_rows == 0 and got.schema.field("anchor_date").type == pa.date32()
+
+
+def test_latest_as_of_keeps_the_version_of_snapshot_rows_and_adds_a_null_one_to_fresh_rows(
+    con, chain
+):
+    daily = chain([opt("A")])["liquidity_daily"]
+    fresh = sql.latest_as_of(con, daily, [d(DAY)])
+    assert fresh.schema.field("source_data_version").type == pa.string()
+    assert fresh["source_data_version"].to_pylist() == [None]
+    versioned = daily.append_column("source_data_version", pa.array(["v1"], pa.string()))
+    got = sql.latest_as_of(con, versioned, [d(DAY)])
+    assert got.column_names == ["anchor_date", *versioned.column_names]
+    assert got["source_data_version"].to_pylist() == ["v1"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -418,6 +492,17 @@ def test_iv_rank_lookback_edge_is_inclusive(con, chain, first_day, rank_days, ra
     row = one(ranks)
     assert (row["rank_days"], row["latest_atm_iv_rank_pct"]) == (rank_days, rank)
     assert row["atm_contract_symbol"] == "NEW"
+
+
+def test_iv_rank_of_one_day_and_of_no_rows_share_one_schema(con, chain):
+    atm = chain([opt("A", iv=0.2)])["atm_iv_daily"]
+    one_day = sql.iv_rank_as_of(con, atm, [d(DAY)], 10)
+    row = one(one_day)
+    assert (row["latest_atm_iv"], row["latest_atm_iv_rank_pct"], row["rank_days"]) == (0.2, None, 1)
+    no_rows = sql.iv_rank_as_of(con, atm.slice(0, 0), [d(DAY)], 10)
+    assert no_rows.num_rows == 0 and no_rows.schema == one_day.schema
+    before_any_day = sql.iv_rank_as_of(con, atm, [d("2026-01-01")], 10)
+    assert before_any_day.num_rows == 0 and before_any_day.schema == one_day.schema
 
 
 def test_latest_atm_iv_is_rounded_to_4dp(con, chain):
@@ -654,6 +739,23 @@ def test_macro_as_of_per_anchor(con, macro_lake):
     assert gspc == {anchors[0]: 6500.0, anchors[1]: 6550.0, anchors[2]: 9999.0}
 
 
+def test_macro_as_of_without_new_files_answers_from_the_carried_rows(con, macro_lake):
+    first = sql.macro_as_of(con, macro_files(macro_lake)[:-1], [d("2026-04-08")])
+    carried = first.drop_columns(["anchor_date"])
+    # No retrieval since 2026-04-08: the next anchor's rows are the carried ones.
+    later = sql.macro_as_of(con, [], [d("2026-04-09")], carried)
+    assert later["anchor_date"].to_pylist() == [d("2026-04-09")] * carried.num_rows
+    assert later.drop_columns(["anchor_date"]).to_pylist() == carried.to_pylist()
+    single = sql.macro_as_of(con, [], [d("2026-04-09")], carried.slice(0, 1))
+    assert single.drop_columns(["anchor_date"]).to_pylist() == carried.slice(0, 1).to_pylist()
+
+
+@pytest.mark.parametrize("carried", [None, sql.MACRO_COLUMNS.empty_table()])
+def test_macro_as_of_with_nothing_to_read_is_empty_with_an_anchor_column(con, carried):
+    got = sql.macro_as_of(con, [], [d(DAY)], carried)
+    assert got.schema == pa.schema([("anchor_date", pa.date32())]) and got.num_rows == 0
+
+
 def test_macro_as_of_accepts_iso_string_dates(con, tmp_path):
     path = tmp_path / "macro" / "2026-04-08" / "macro_snapshot_2026-04-08.parquet"
     path.parent.mkdir(parents=True)
@@ -796,6 +898,41 @@ def test_gpr_april_2026_values(con, gpr_lake):
 
 def test_gpr_before_the_first_month_has_no_row(con, tmp_path, gpr_lake):
     assert compute.gpr_family(con, settings_for(tmp_path), [d("2025-12-01")]).num_rows == 0
+
+
+def test_gpr_without_the_file_is_empty_with_an_anchor_column(con, tmp_path):
+    got = sql.gpr_as_of(con, tmp_path / "gpr_monthly_enriched.parquet", [d("2026-04-01")])
+    assert got.schema == pa.schema([("anchor_date", pa.date32())]) and got.num_rows == 0
+
+
+def write_gpr_month(path: Path, **levels: float) -> Path:
+    """One April 2026 GPR row with the required columns and ``levels`` as extra columns."""
+    columns = {
+        "date": pa.array([datetime(2026, 4, 1)], pa.timestamp("us")),
+        "gpr": [230.77],
+        "gpr_mom_pct": [-7.69],
+        "gpr_percentile": [97.58],
+        **{name: [value] for name, value in levels.items()},
+    }
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
+def test_gpr_levels_missing_from_the_file_are_null(con, tmp_path):
+    row = one(sql.gpr_as_of(con, write_gpr_month(tmp_path / "g.parquet"), [d("2026-04-01")]))
+    assert (row["gpr"], row["gprt"], row["gpra"], row["country_levels"]) == (
+        230.77,
+        None,
+        None,
+        None,
+    )
+
+
+def test_gpr_country_levels_keep_every_country_and_quotes_in_its_name(con, tmp_path):
+    countries = {"gprc_usa": 1.5, "gprc_o'x": 2.5, 'gprc_a"b': 3.5}
+    path = write_gpr_month(tmp_path / "g.parquet", **countries)
+    row = one(sql.gpr_as_of(con, path, [d("2026-04-01")]))
+    assert row["country_levels"] == [('a"b', 3.5), ("o'x", 2.5), ("usa", 1.5)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -190,7 +190,10 @@ def test_the_ranked_atm_window_is_kept_and_read_back_per_symbol(tmp_path):
     assert sql.atm_window_rows(joined.drop_columns(["atm_window"])).column_names == [
         "snapshot_date"
     ]
-    assert sql.atm_window_rows(joined.slice(0, 0)).num_rows == 0
+    assert sql.atm_window_rows(joined.slice(0, 0)).schema == pa.schema(
+        [("snapshot_date", pa.date32())]
+    )
+    assert sql.atm_window_rows(joined.slice(1, 1))["symbol"].to_pylist() == ["SPY"] * 3
     con.close()
 
 
@@ -217,6 +220,20 @@ def test_skew_without_ranks_keeps_the_rank_columns_typed(tmp_path):
     assert types["latest_atm_iv_rank_pct"] == pa.float64()
     assert types["atm_contract_symbol"] == pa.string()
     empty = sql.join_rank_and_skew(con, no_ranks, wings.slice(0, 0), 10)
-    assert empty.column_names == ["anchor_date"]
-    assert empty.num_rows == 0
+    assert empty.schema == pa.schema([("anchor_date", pa.date32())]) and empty.num_rows == 0
+    con.close()
+
+
+def test_the_options_analysis_schema_is_the_same_whichever_side_is_empty(tmp_path):
+    rows = [opt("ATM", iv=0.2), opt("P", option_type="put", strike=92.5, iv=0.3)]
+    con = sql.connect(threads=1, memory_limit="512MB")
+    tables = daily(tmp_path, rows)
+    anchors = [date(2026, 4, 10)]
+    ranks = sql.iv_rank_as_of(con, tables["atm_iv_daily"], anchors, 10)
+    wings = sql.latest_as_of(con, tables["iv_skew_daily"], anchors)
+    no_wings = sql.latest_as_of(con, tables["iv_skew_daily"].slice(0, 0), anchors)
+    both = sql.join_rank_and_skew(con, ranks, wings, 10)
+    assert both.num_rows == 1
+    assert sql.join_rank_and_skew(con, ranks, no_wings, 10).schema == both.schema
+    assert sql.join_rank_and_skew(con, ranks.slice(0, 0), wings, 10).schema == both.schema
     con.close()

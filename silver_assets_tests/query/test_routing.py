@@ -252,6 +252,15 @@ def test_unsupported_names_get_the_closest_catalogue_names() -> None:
     assert "silver-assets metrics" in message
 
 
+def test_suggestions_are_the_three_closest_distinct_names() -> None:
+    # "ivchange" is closest to the spellings 1dchange (Daily), pricechange (Price), dailychange
+    # (Daily again), then yoychange (Yearly), pctchange (Price), momchange (Monthly): the third
+    # distinct name lies past the three closest spellings, and a fourth (Monthly) is left out.
+    assert route_metrics(["iv change"]).unsupported == ("iv change",)
+    assert suggestions("iv change") == ["Daily Change (%)", "Price Change (%)", "Yearly Change (%)"]
+    assert suggestions("iv change", n=4)[3] == "Monthly Change (%)"
+
+
 def test_readme_lists_the_catalogue() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert catalogue_markdown() in readme
