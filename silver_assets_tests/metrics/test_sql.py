@@ -372,13 +372,15 @@ def test_latest_as_of_window_edge(con, chain, row_day, max_age, kept):
 def test_latest_as_of_on_no_rows_is_empty_with_an_anchor_column(con, chain):
     daily = chain([])["pricing_daily"]
     got = sql.latest_as_of(con, daily, [d(DAY)])
-    assert got.num_rows == 0 and got.column_names[0] == "anchor_date"
+    assert got.num_rows == 0
+    assert got.column_names[0] == "anchor_date"
     assert got.schema.field("anchor_date").type == pa.date32()
 
 
 def test_latest_as_of_without_anchors_is_empty_with_a_date_anchor_column(con, chain):
     got = sql.latest_as_of(con, chain([opt("A")])["liquidity_daily"], [])
-    assert got.num_rows == 0 and got.schema.field("anchor_date").type == pa.date32()
+    assert got.num_rows == 0
+    assert got.schema.field("anchor_date").type == pa.date32()
 
 
 def test_latest_as_of_keeps_the_version_of_snapshot_rows_and_adds_a_null_one_to_fresh_rows(
@@ -500,9 +502,11 @@ def test_iv_rank_of_one_day_and_of_no_rows_share_one_schema(con, chain):
     row = one(one_day)
     assert (row["latest_atm_iv"], row["latest_atm_iv_rank_pct"], row["rank_days"]) == (0.2, None, 1)
     no_rows = sql.iv_rank_as_of(con, atm.slice(0, 0), [d(DAY)], 10)
-    assert no_rows.num_rows == 0 and no_rows.schema == one_day.schema
+    assert no_rows.num_rows == 0
+    assert no_rows.schema == one_day.schema
     before_any_day = sql.iv_rank_as_of(con, atm, [d("2026-01-01")], 10)
-    assert before_any_day.num_rows == 0 and before_any_day.schema == one_day.schema
+    assert before_any_day.num_rows == 0
+    assert before_any_day.schema == one_day.schema
 
 
 def test_latest_atm_iv_is_rounded_to_4dp(con, chain):
@@ -753,7 +757,8 @@ def test_macro_as_of_without_new_files_answers_from_the_carried_rows(con, macro_
 @pytest.mark.parametrize("carried", [None, sql.MACRO_COLUMNS.empty_table()])
 def test_macro_as_of_with_nothing_to_read_is_empty_with_an_anchor_column(con, carried):
     got = sql.macro_as_of(con, [], [d(DAY)], carried)
-    assert got.schema == pa.schema([("anchor_date", pa.date32())]) and got.num_rows == 0
+    assert got.schema == pa.schema([("anchor_date", pa.date32())])
+    assert got.num_rows == 0
 
 
 def test_macro_as_of_accepts_iso_string_dates(con, tmp_path):
@@ -902,7 +907,8 @@ def test_gpr_before_the_first_month_has_no_row(con, tmp_path, gpr_lake):
 
 def test_gpr_without_the_file_is_empty_with_an_anchor_column(con, tmp_path):
     got = sql.gpr_as_of(con, tmp_path / "gpr_monthly_enriched.parquet", [d("2026-04-01")])
-    assert got.schema == pa.schema([("anchor_date", pa.date32())]) and got.num_rows == 0
+    assert got.schema == pa.schema([("anchor_date", pa.date32())])
+    assert got.num_rows == 0
 
 
 def write_gpr_month(path: Path, **levels: float) -> Path:

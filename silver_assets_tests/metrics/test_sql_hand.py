@@ -220,7 +220,8 @@ def test_skew_without_ranks_keeps_the_rank_columns_typed(tmp_path):
     assert types["latest_atm_iv_rank_pct"] == pa.float64()
     assert types["atm_contract_symbol"] == pa.string()
     empty = sql.join_rank_and_skew(con, no_ranks, wings.slice(0, 0), 10)
-    assert empty.schema == pa.schema([("anchor_date", pa.date32())]) and empty.num_rows == 0
+    assert empty.schema == pa.schema([("anchor_date", pa.date32())])
+    assert empty.num_rows == 0
     con.close()
 
 
