@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied and checked like any other value."""
         try:
-            return type(self).model_validate({**self.model_dump(), **changes})
+            return type(self).model_validate({**self._values(), **changes})
         except ValidationError as exc:
             raise ValueError(_explain(exc)) from None
 
@@ -116,8 +116,11 @@ class Settings(BaseSettings):
         """The environment variables that make :meth:`from_env` return these settings, for a
         child process (a server, a worker) that must see the same ones."""
         variables = _variables()
-        values = self.model_dump()
-        return {variables[name]: "" if v is None else str(v) for name, v in values.items()}
+        return {variables[name]: "" if v is None else str(v) for name, v in self._values().items()}
+
+    def _values(self) -> dict[str, Any]:
+        # Not model_dump: it would turn an s3:// location into universal-pathlib's dict form.
+        return {name: getattr(self, name) for name in type(self).model_fields}
 
     @property
     def alerts_log(self) -> Path:

@@ -62,3 +62,33 @@ def test_unset_resource_fields_come_from_the_environment(tmp_path, use_settings)
     settings = use_settings(make_settings(tmp_path))
     assert SilverQueryResource(max_tickers=2).settings == settings.replace(max_tickers=2)
     assert SilverLakeResource().settings == settings
+
+
+def test_environment_round_trips_through_from_env(tmp_path, monkeypatch):
+    settings = make_settings(
+        tmp_path,
+        max_tickers=9,
+        iv_rank_lookback_days=30,
+        duckdb_threads=2,
+        duckdb_memory_limit="1GB",
+        alert_webhook_url="http://127.0.0.1:9/hook",
+        stale_after_minutes=7,
+        sensor_interval_seconds=11,
+        ui_base_url="http://ui.example:3000",
+    )
+    for name, value in settings.environment().items():
+        monkeypatch.setenv(name, value)
+    assert Settings.from_env() == settings
+    # No webhook travels as an empty variable, which reads back as none.
+    for name, value in settings.replace(alert_webhook_url=None).environment().items():
+        monkeypatch.setenv(name, value)
+    assert Settings.from_env().alert_webhook_url is None
+
+
+def test_an_s3_location_travels_as_its_url(tmp_path, monkeypatch):
+    settings = make_settings(tmp_path, lake_root="s3://bucket/silver")
+    assert settings.environment()["SILVER_LAKE_ROOT"] == "s3://bucket/silver"
+    for name, value in settings.environment().items():
+        monkeypatch.setenv(name, value)
+    assert str(Settings.from_env().lake_root) == "s3://bucket/silver"
+    assert str(settings.replace(max_tickers=3).lake_root) == "s3://bucket/silver"
