@@ -10,7 +10,7 @@ from pathlib import Path
 
 from silver_assets.definitions import build_defs
 from silver_assets.settings import PROJECT_ROOT
-from silver_assets_tests.conftest import make_settings, settings_env
+from silver_assets_tests.conftest import make_settings
 
 BIN = Path(sys.executable).parent
 
@@ -18,7 +18,7 @@ BIN = Path(sys.executable).parent
 def _dg(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        **settings_env(make_settings(tmp_path)),
+        **make_settings(tmp_path).environment(),
         "DAGSTER_HOME": str(tmp_path),
         # dg warns unless the project's virtualenv is the active one.
         "VIRTUAL_ENV": str(BIN.parent),
