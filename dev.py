@@ -63,7 +63,7 @@ MUTATION_TARGETS: dict[str, tuple[str, ...]] = {
     "query/routing.py": ("query/test_routing.py",),
     "query/time_windows.py": ("query/test_time_windows.py",),
     "query/citations.py": ("query/test_citations.py",),
-    "snapshots.py": ("test_snapshots.py",),
+    "snapshots.py": ("test_snapshots.py", "test_storage.py"),
     "automation/freshness.py": ("automation/test_freshness.py",),
 }
 MUTATION_DIR = ROOT / ".mutation"
