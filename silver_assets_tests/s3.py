@@ -1,8 +1,8 @@
 """A real S3 endpoint for the object-storage tests: moto's S3 server on 127.0.0.1.
 
 moto is a pip dependency (the dev extra), so these tests never skip. The server runs in a thread
-of the test process on a free port; the standard AWS variables point every client at it (this
-process's s3fs, and the CLI subprocesses, which inherit the environment).
+of the test process on a free port, one per session; the standard AWS variables point every
+client at it (this process's s3fs, and the CLI subprocesses, which inherit the environment).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from moto.server import ThreadedMotoServer
+from s3fs import S3FileSystem
 from upath import UPath
 
 from silver_assets.settings import Settings
@@ -27,6 +28,10 @@ def moto_s3() -> Iterator[dict[str, str]]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    # fsspec caches filesystems by their arguments, not by the endpoint they read from the
+    # environment: one built in an earlier session in this process (mutmut runs pytest several
+    # times in one process) would still call that session's stopped server.
+    S3FileSystem.clear_instance_cache()
     env = {
         "AWS_ENDPOINT_URL": f"http://{host}:{port}",
         "AWS_ACCESS_KEY_ID": "moto-test-key",

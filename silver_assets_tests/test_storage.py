@@ -140,3 +140,30 @@ def test_old_objects_are_deleted_after_the_switch_but_the_previous_one(s3_env):
     kept = sorted(p.name for p in store._objects("fam", "2026-04-30").iterdir())
     assert kept == sorted(p.name for p in written[1:])
     assert store.resolve("fam", "2026-04-30") == written[-1]
+
+
+def test_object_store_reads_partitions_whose_columns_differ(s3_env):
+    store = SnapshotStore(new_bucket() / "snapshots")
+    store.write("fam", "2026-04-01", _rows("v1"), run_id="r1")
+    grown = _rows("v2").append_column("extra", pa.array([1.0, 2.0]))
+    store.write("fam", "2026-04-02", grown, run_id="r1")
+    table = store.read_between("fam", date(2026, 4, 1), date(2026, 4, 2))
+    assert table.column("extra").to_pylist() == [None, None, 1.0, 2.0]
+
+
+def test_a_stale_object_deleted_by_a_concurrent_writer_does_not_fail_the_write(s3_env, monkeypatch):
+    store = SnapshotStore(new_bucket() / "snapshots")
+    oldest = store.write("fam", "2026-04-30", _rows("v0"), run_id="r0")
+    store.write("fam", "2026-04-30", _rows("v1"), run_id="r1")
+    folder = store._objects("fam", "2026-04-30")
+    iterdir = type(folder).iterdir
+
+    def listed_then_deleted_elsewhere(self):
+        # Another writer of the partition removes the stale object after this one listed it.
+        listed = list(iterdir(self))
+        oldest.unlink()
+        return iter(listed)
+
+    monkeypatch.setattr(type(folder), "iterdir", listed_then_deleted_elsewhere)
+    written = store.write("fam", "2026-04-30", _rows("v2"), run_id="r2")
+    assert store.resolve("fam", "2026-04-30") == written
