@@ -6,6 +6,8 @@ tests never touch the project's own data/, logs/ or dagster_home/.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +22,26 @@ from silver_assets.partitions import anchor_keys
 from silver_assets.settings import PROJECT_ROOT, Settings
 from silver_assets_tests.s3 import moto_s3
 
+# The virtualenv's scripts: silver-assets, dg, dagster.
+BIN = Path(sys.executable).parent
+
 DEMO_DAYS = 12
 DEMO_TICKERS = ("SPY", "QQQ", "IWM", "GLD")
+
+
+def run_command(
+    program: str, *args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run one of the virtualenv's commands from the project root; the completed process."""
+    return subprocess.run(
+        [str(BIN / program), *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=timeout,
+    )
 
 
 def make_settings(root: Path, **overrides) -> Settings:

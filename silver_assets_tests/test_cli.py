@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from silver_assets.settings import PROJECT_ROOT
-from silver_assets_tests.conftest import make_settings
+from silver_assets_tests.conftest import make_settings, run_command
 
-CLI = str(Path(sys.executable).parent / "silver-assets")
 pytestmark = pytest.mark.e2e
 
 
@@ -29,15 +25,7 @@ def cli_env(tmp_path_factory):
 
 
 def run(env, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [CLI, *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=600,
-    )
+    return run_command("silver-assets", *args, env=env, stdin=stdin)
 
 
 def test_generate_materialize_query(cli_env):

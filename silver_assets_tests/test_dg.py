@@ -5,14 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from silver_assets.definitions import build_defs
-from silver_assets.settings import PROJECT_ROOT
-from silver_assets_tests.conftest import make_settings
-
-BIN = Path(sys.executable).parent
+from silver_assets_tests.conftest import BIN, make_settings, run_command
 
 
 def _dg(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -24,14 +20,7 @@ def _dg(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "VIRTUAL_ENV": str(BIN.parent),
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    return subprocess.run(
-        [str(BIN / "dg"), *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_command("dg", *args, env=env, timeout=300)
 
 
 def test_dg_check_defs_passes(tmp_path):

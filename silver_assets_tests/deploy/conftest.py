@@ -10,8 +10,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,13 +17,13 @@ import dagster as dg
 import pytest
 
 from silver_assets.settings import PROJECT_ROOT, Settings
+from silver_assets_tests.conftest import run_command
 from silver_assets_tests.deploy.postgres import (
     PostgresServer,
     missing_binaries,
     throwaway_postgres,
 )
 
-BIN = Path(sys.executable).parent
 REQUIRE_ENV = "SILVER_REQUIRE_POSTGRES"
 DEPLOY_INSTANCE = PROJECT_ROOT / "deploy" / "dagster.yaml"
 
@@ -73,14 +71,7 @@ def deploy_env(settings: Settings, home: Path, postgres_url: str, **extra: str) 
 
 def silver_assets(*args: str, env: dict[str, str], timeout: float = 600):
     """Run the real CLI; the completed process."""
-    return subprocess.run(
-        [str(BIN / "silver-assets"), *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_command("silver-assets", *args, env=env, timeout=timeout)
 
 
 def open_instance(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> dg.DagsterInstance:
