@@ -18,8 +18,8 @@ import pytest
 
 from silver_assets.definitions import build_defs
 from silver_assets.settings import PROJECT_ROOT
-from silver_assets_tests.conftest import build_lake
-from silver_assets_tests.deploy.conftest import BIN, deploy_env, open_instance
+from silver_assets_tests.conftest import BIN, build_lake
+from silver_assets_tests.deploy.conftest import deploy_env, open_instance
 from silver_assets_tests.test_webserver_e2e import _free_port, _graphql, _wait
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]

@@ -16,10 +16,9 @@ from silver_assets.definitions import build_defs
 from silver_assets.partitions import anchor_keys
 from silver_assets.query.answer import answer_query
 from silver_assets.snapshots import ObjectSnapshotStore, SnapshotStore
-from silver_assets_tests.conftest import materialize_all
+from silver_assets_tests.conftest import materialize_all, run_command
 from silver_assets_tests.golden import golden_payloads, golden_request
 from silver_assets_tests.s3 import new_bucket, on_s3
-from silver_assets_tests.test_cli import CLI
 
 AS_OF = "2026-04-30"
 
@@ -91,9 +90,7 @@ def test_cli_materializes_and_answers_on_s3(s3_env, materialized, tmp_path):
         assert env[url].startswith("s3://")
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [CLI, *args], env=env, capture_output=True, text=True, timeout=600, check=False
-        )
+        return run_command("silver-assets", *args, env=env)
 
     materialize = run("materialize", "--all")
     assert materialize.returncode == 0, materialize.stderr[-3000:]

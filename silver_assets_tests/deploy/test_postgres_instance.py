@@ -8,8 +8,8 @@ import subprocess
 import dagster as dg
 import pytest
 
-from silver_assets_tests.conftest import build_lake
-from silver_assets_tests.deploy.conftest import BIN, deploy_env, open_instance, silver_assets
+from silver_assets_tests.conftest import BIN, build_lake
+from silver_assets_tests.deploy.conftest import deploy_env, open_instance, silver_assets
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
 REQUEST = ["--tickers", "SPY", "--metrics", "Put/Call Ratio", "--time-window", "today"]
