@@ -16,7 +16,7 @@ among good ones.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -42,6 +42,9 @@ ROW_KEYS = {
     "macro": ("symbol", "observation_date", "retrieval_date"),
 }
 FILE_COLUMN = "source_file"
+# The screen's groups: one file's rows; options: of one date and ticker (the unit of its rules).
+SCREEN_GROUPS = {"options": ("snapshot_date", "symbol"), "macro": (), "gpr": ()}
+GROUP_ROWS = "rows_of_group"
 
 SAMPLE_ROWS = 5
 FILES_NAMED = 3
@@ -84,13 +87,53 @@ def _float_column(*checks: pa.Check) -> pa.Column:
     return pa.Column(pl.Float64, list(checks), nullable=True, required=False)
 
 
-def _frame_check(name: str, expression: pl.Expr) -> pa.Check:
+@dataclass(frozen=True)
+class ScreenForm:
+    """A frame rule's form in the one-pass DuckDB screen (see ``screen``).
+
+    ``aggregates`` name SQL aggregates over one group's rows (a group: the rows of one file and,
+    for options, one date and ticker); ``failing`` turns the groups' aggregates into the rule's
+    failing rows per group. A uniqueness rule instead gives ``distinct_keys``: SQL values that
+    must be unique over the whole chunk.
+    """
+
+    aggregates: Mapping[str, str] = field(default_factory=dict)
+    failing: pl.Expr | None = None
+    distinct_keys: tuple[str, ...] = ()
+
+
+# A rule's screen form, given the columns the chunk has (a rule may need an optional one).
+ScreenFormFactory = Callable[[frozenset[str]], ScreenForm]
+SCREEN_FORM = "screen_form"  # where a pandera check keeps its factory, in its statistics
+
+
+def _frame_check(name: str, expression: pl.Expr, screen_form: ScreenFormFactory) -> pa.Check:
     """A row-wise rule: ``expression`` is true for every row that keeps the contract."""
-    return pa.Check(lambda data: data.lazyframe.select(expression), name=name)
+    return pa.Check(
+        lambda data: data.lazyframe.select(expression),
+        name=name,
+        statistics={SCREEN_FORM: screen_form},
+    )
+
+
+def _count_where(condition: str) -> str:
+    """The SQL aggregate counting a group's rows where ``condition`` holds (as a BIGINT)."""
+    # A sum of 0/1 is cheaper in DuckDB than count(*) FILTER or count_if; a null adds nothing.
+    return f"CAST(sum(CAST({condition} AS INTEGER)) AS BIGINT)"
+
+
+def _row_rule(name: str, ok: str) -> ScreenFormFactory:
+    """The screen form of a row-wise rule whose SQL ``ok`` is true where a row keeps it."""
+    return lambda _: ScreenForm({name: _count_where(f"NOT ({ok})")}, pl.col(name))
 
 
 def _unique(keys: Sequence[str]) -> pa.Check:
-    return _frame_check(f"one_row_per_{'_'.join(keys)}", ~pl.struct(keys).is_duplicated())
+    quoted = tuple(f'"{key}"' for key in keys)
+    return _frame_check(
+        f"one_row_per_{'_'.join(keys)}",
+        ~pl.struct(keys).is_duplicated(),
+        lambda _: ScreenForm(distinct_keys=quoted),
+    )
 
 
 def _close(left: str, right: pl.Expr) -> pl.Expr:
@@ -99,13 +142,24 @@ def _close(left: str, right: pl.Expr) -> pl.Expr:
 
 
 def _pp_matches_ratio(pp: str, ratio: str) -> pa.Check:
+    name = f"{pp}_equals_100x_{ratio}"
+
+    def screen_form(columns: frozenset[str]) -> ScreenForm:
+        expected = f"100.0 * {ratio}"
+        close = (
+            f"{pp} IS NULL OR {ratio} IS NULL "
+            f"OR abs({pp} - {expected}) <= 1e-6 + 1e-6 * abs({expected})"
+        )
+        return _row_rule(name, close if ratio in columns else "true")(columns)
+
     return pa.Check(
         lambda data: data.lazyframe.select(
             _close(pp, 100.0 * pl.col(ratio))
             if ratio in data.lazyframe.collect_schema()
             else pl.lit(True)
         ),
-        name=f"{pp}_equals_100x_{ratio}",
+        name=name,
+        statistics={SCREEN_FORM: screen_form},
     )
 
 
@@ -113,9 +167,17 @@ def _percentage_points_per_file(column: str) -> pa.Check:
     """Fails every row of a file whose ``column`` values are all <= 1 (fractions, not pp)."""
     values = pl.col(column).abs()
     per_file = values.max().over(FILE_COLUMN), values.count().over(FILE_COLUMN)
+    largest, counted = f"{column}_largest", f"{column}_values"
+    fractions = (pl.col(counted).sum().over(FILE_COLUMN) >= MIN_ROWS_FOR_UNIT_HEURISTIC) & (
+        pl.col(largest).max().over(FILE_COLUMN) <= 1.0
+    )
     return _frame_check(
         f"{column}_is_percentage_points_not_fractions",
         (per_file[1] < MIN_ROWS_FOR_UNIT_HEURISTIC) | (per_file[0] > 1.0),
+        lambda _: ScreenForm(
+            {largest: f"max(abs({column}))", counted: f"count({column})"},
+            pl.when(fractions).then(pl.col(GROUP_ROWS)).otherwise(0),
+        ),
     )
 
 
@@ -123,6 +185,26 @@ def liquid_iv_missing_share() -> pl.Expr:
     """Share of a group's liquid contracts without implied volatility (NaN when none is liquid)."""
     liquid = pl.col("is_liquid").fill_null(False)
     return (liquid & pl.col("implied_volatility").is_null()).sum() / liquid.sum()
+
+
+# The screen's per-group counts behind the liquid IV rule and the IV coverage warnings.
+LIQUID, LIQUID_IV_MISSING = "liquid", "liquid_iv_missing"
+
+
+def _liquid_iv_screen(_: frozenset[str]) -> ScreenForm:
+    liquid = "coalesce(is_liquid, false)"
+    day = ("snapshot_date", "symbol")
+    missing, total = (pl.col(c).sum().over(day) for c in (LIQUID_IV_MISSING, LIQUID))
+    return ScreenForm(
+        {
+            LIQUID: _count_where(liquid),
+            LIQUID_IV_MISSING: _count_where(f"{liquid} AND implied_volatility IS NULL"),
+        },
+        pl.when((total > 0) & (missing == total)).then(pl.col(LIQUID)).otherwise(0),
+    )
+
+
+EXPECTED_MONEYNESS_SQL = "100.0 * abs(strike / underlying_price - 1.0)"
 
 
 def _options_schema() -> pa.DataFrameSchema:
@@ -158,12 +240,19 @@ def _options_schema() -> pa.DataFrameSchema:
                 pl.col("bid").is_null()
                 | pl.col("ask").is_null()
                 | (pl.col("bid") <= pl.col("ask")),
+                _row_rule("bid_le_ask", "bid IS NULL OR ask IS NULL OR bid <= ask"),
             ),
             _frame_check(
                 "moneyness_pct_is_100x_abs_strike_over_spot",
                 moneyness.is_null()
                 | expected_moneyness.is_null()
                 | ((moneyness - expected_moneyness).abs() <= 0.01 + 1e-4 * expected_moneyness),
+                _row_rule(
+                    "moneyness_pct_is_100x_abs_strike_over_spot",
+                    f"moneyness_pct IS NULL OR ({EXPECTED_MONEYNESS_SQL}) IS NULL OR "
+                    f"abs(moneyness_pct - {EXPECTED_MONEYNESS_SQL}) "
+                    f"<= 0.01 + 1e-4 * {EXPECTED_MONEYNESS_SQL}",
+                ),
             ),
             _pp_matches_ratio("spread_pct", "spread_ratio"),
             _pp_matches_ratio("moneyness_pct", "moneyness_ratio"),
@@ -172,6 +261,7 @@ def _options_schema() -> pa.DataFrameSchema:
             _frame_check(
                 "liquid_implied_volatility_not_all_missing",
                 ~(pl.col("is_liquid").fill_null(False) & all_liquid_iv_missing.fill_null(False)),
+                _liquid_iv_screen,
             ),
         ],
         strict=False,
@@ -202,7 +292,11 @@ def _gpr_schema() -> pa.DataFrameSchema:
             "gpr_mom_pct": _float_column(pa.Check.ge(-100)),
         },
         checks=[
-            _frame_check("one_row_per_month", ~pl.col("date").dt.truncate("1mo").is_duplicated()),
+            _frame_check(
+                "one_row_per_month",
+                ~pl.col("date").dt.truncate("1mo").is_duplicated(),
+                lambda _: ScreenForm(distinct_keys=("date_trunc('month', \"date\")",)),
+            ),
             _percentage_points_per_file("gpr_percentile"),
         ],
         strict=False,
@@ -304,11 +398,148 @@ def unreadable_files(
     return broken or {", ".join(map(str, paths)): "rows unreadable together"}
 
 
+# ------------------------------------------------------------------------------------ screen
+#
+# pandera validating rows in polars costs several times a scan: the rows must first cross from
+# DuckDB into Python. So each chunk is first screened by one DuckDB aggregate that counts, per
+# file, the rows failing each rule of the schema; only a chunk where some rule fails is read and
+# validated by pandera, whose failure cases then make the report. The screen is compiled from the
+# schema itself: pandera's built-in column checks from their statistics, its frame checks from the
+# screen form each keeps beside its polars expression (tests hold the two forms to agreement).
+
+
+def _sql_literal(value: Any) -> str:
+    return "'" + value.replace("'", "''") + "'" if isinstance(value, str) else repr(value)
+
+
+# pandera's built-in checks as SQL on a column ``c``; a null passes, as pandera ignores it.
+BUILTIN_SQL: dict[str, Callable[[str, Mapping[str, Any]], str]] = {
+    "greater_than": lambda c, s: f"{c} > {s['min_value']!r}",
+    "greater_than_or_equal_to": lambda c, s: f"{c} >= {s['min_value']!r}",
+    "less_than": lambda c, s: f"{c} < {s['max_value']!r}",
+    "less_than_or_equal_to": lambda c, s: f"{c} <= {s['max_value']!r}",
+    "in_range": lambda c, s: (
+        f"{c} {'>=' if s['include_min'] else '>'} {s['min_value']!r} AND "
+        f"{c} {'<=' if s['include_max'] else '<'} {s['max_value']!r}"
+    ),
+    "isin": lambda c, s: f"{c} IN ({', '.join(map(_sql_literal, s['allowed_values']))})",
+}
+
+
+@dataclass(frozen=True)
+class ScreenRule:
+    """One rule of a schema in the screen: the name pandera reports it by, and its form."""
+
+    check: str
+    form: ScreenForm
+
+
+def screen_rules(schema: pa.DataFrameSchema, columns: frozenset[str]) -> list[ScreenRule]:
+    """Every rule of ``schema`` that applies to a chunk with ``columns``, in its screen form.
+
+    The read casts every column to its schema type, so pandera's dtype checks hold by
+    construction; everything else the schema says must have a form here, or this fails.
+    """
+    rules = []
+    for name, column in schema.columns.items():
+        if name not in columns:  # an optional column no file of the chunk has
+            continue
+        if column.unique:
+            raise ValueError(f"the screen has no form for the unique flag of column {name!r}")
+        quoted = f'"{name}"'
+        if not column.nullable:
+            alias = f"{name} not_nullable"
+            form = ScreenForm({alias: _count_where(f"{quoted} IS NULL")}, pl.col(alias))
+            rules.append(ScreenRule("not_nullable", form))
+        for check in column.checks:
+            to_sql = BUILTIN_SQL.get(check.name)
+            if to_sql is None:
+                raise ValueError(f"the screen has no form for check {check.name!r} of {name!r}")
+            alias = f"{name} {check.error}"
+            ok = to_sql(quoted, check.statistics)
+            form = ScreenForm({alias: _count_where(f"NOT ({ok})")}, pl.col(alias))
+            rules.append(ScreenRule(str(check.error), form))
+    for check in schema.checks:
+        factory = (check.statistics or {}).get(SCREEN_FORM)
+        if factory is None:
+            raise ValueError(f"the screen has no form for frame check {check.name!r}")
+        rules.append(ScreenRule(str(check.name), factory(columns)))
+    return rules
+
+
+@dataclass
+class Screen:
+    """One chunk screened: its rows, its groups' aggregates and the failing rows per rule.
+
+    ``failing`` maps (rule, file name) to failing rows; a uniqueness rule names no file ("")
+    and counts the rows beyond the first of each key.
+    """
+
+    rows: int
+    groups: pl.DataFrame
+    failing: Counter[tuple[str, str]]
+
+
+def screen(
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    schema: pa.DataFrameSchema,
+    paths: Sequence[Path],
+    columns: Sequence[str],
+) -> Screen:
+    """Count the rows of ``paths`` failing each rule of ``schema``, in one pass of DuckDB."""
+    present = frozenset(columns) | ({"retrieval_date"} if dataset == "macro" else set())
+    rules = screen_rules(schema, present)
+    aggregates = {alias: sql for rule in rules for alias, sql in rule.form.aggregates.items()}
+    keys = [FILE_COLUMN, *SCREEN_GROUPS[dataset]]
+    unique_rules = [rule for rule in rules if rule.form.distinct_keys]
+    # Distinct 64-bit hashes of each key: a collision can only raise a false alarm, which
+    # pandera's validation of the chunk then clears, so the screen never misses a duplicate.
+    duplicates = [
+        f"count(*) - count(DISTINCT hash({', '.join(rule.form.distinct_keys)})) AS dup{i}"
+        for i, rule in enumerate(unique_rules)
+    ]
+    # One statement, so the files are decoded once (the chunk is small) for both aggregates.
+    query = (
+        f"WITH chunk AS MATERIALIZED (SELECT {_select_list(dataset, schema, columns)} "
+        "FROM read_parquet($paths, union_by_name = true, filename = true)), "
+        f"per_group AS (SELECT {', '.join(keys)}, count(*) AS {GROUP_ROWS}, "
+        + ", ".join(f'{sql} AS "{alias}"' for alias, sql in aggregates.items())
+        + " FROM chunk GROUP BY ALL), "
+        f"per_chunk AS (SELECT {', '.join(['0 AS no_key', *duplicates])} FROM chunk) "
+        "SELECT * FROM per_group, per_chunk"
+    )
+    params = {"paths": storage.duckdb_paths(con, paths)}
+    groups = cast(pl.DataFrame, pl.from_arrow(con.sql(query, params=params).to_arrow_table()))
+    row_rules = [rule for rule in rules if rule.form.failing is not None]
+    per_file = (
+        groups.select(
+            FILE_COLUMN,
+            *(cast(pl.Expr, r.form.failing).alias(str(i)) for i, r in enumerate(row_rules)),
+        )
+        .group_by(FILE_COLUMN)
+        .sum()
+    )
+    failing: Counter[tuple[str, str]] = Counter()
+    for row in per_file.iter_rows(named=True):
+        for i, rule in enumerate(row_rules):
+            if row[str(i)]:
+                failing[(rule.check, Path(row[FILE_COLUMN]).name)] += row[str(i)]
+    for i, rule in enumerate(unique_rules):
+        if len(groups) and groups[f"dup{i}"][0]:
+            failing[(rule.check, "")] += int(groups[f"dup{i}"][0])
+    return Screen(int(groups[GROUP_ROWS].sum()), groups, failing)
+
+
 # --------------------------------------------------------------------------------- validation
 
 
-def validate(dataset: str, paths: Sequence[Path]) -> ContractReport:
-    """Validate every file and every row of ``paths`` of ``dataset`` ('options', 'macro', 'gpr')."""
+def validate(dataset: str, paths: Sequence[Path], screened: bool = True) -> ContractReport:
+    """Validate every file and every row of ``paths`` of ``dataset`` ('options', 'macro', 'gpr').
+
+    ``screened=False`` skips the DuckDB screen: pandera validates every chunk in polars (the
+    slower reference the screen is measured and tested against).
+    """
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; expected one of {sorted(DATASETS)}")
     required, schema_factory = DATASETS[dataset]
@@ -350,20 +581,30 @@ def validate(dataset: str, paths: Sequence[Path]) -> ContractReport:
     columns = sorted(present & (set(required) | set(OPTIONAL_COLUMNS[dataset])))
     schema = schema_factory()
     counts: Counter[tuple[str, str]] = Counter()
-    for chunk in _chunks(paths, rows, ROW_CHUNK_ROWS):
-        try:
-            frame = _read_frame(dataset, schema, chunk, columns)
-        except duckdb.Error:
-            # The footer was fine but a data page is not: find and name the file(s).
-            report.unreadable = unreadable_files(chunk, columns)
-            return _read_failed(report, "unreadable Parquet rows")
-        report.rows_checked += len(frame)
-        try:
-            schema.validate(frame, lazy=True)
-        except pa.errors.SchemaErrors as errors:
-            _record_failures(report, counts, errors.failure_cases, frame)
-        if dataset == "options":
-            report.warnings += iv_coverage_warnings(frame)
+    with sql.prepare(duckdb.connect()) as con:
+        for chunk in _chunks(paths, rows, ROW_CHUNK_ROWS):
+            try:
+                found = screen(con, dataset, schema, chunk, columns) if screened else None
+                # Only where a rule fails are the rows read, for pandera to name every failure.
+                read = found is None or bool(found.failing)
+                frame = _read_frame(dataset, schema, chunk, columns) if read else None
+            except duckdb.Error:
+                # The footer was fine but a data page is not: find and name the file(s).
+                report.unreadable = unreadable_files(chunk, columns)
+                return _read_failed(report, "unreadable Parquet rows")
+            if frame is not None:
+                try:
+                    schema.validate(frame, lazy=True)
+                except pa.errors.SchemaErrors as errors:
+                    _record_failures(report, counts, errors.failure_cases, frame)
+            if found is None:
+                frame = cast(pl.DataFrame, frame)
+                report.rows_checked += len(frame)
+            else:
+                report.rows_checked += found.rows
+            if dataset == "options":
+                groups = liquid_counts(cast(pl.DataFrame, frame)) if found is None else found.groups
+                report.warnings += iv_coverage_warnings(groups)
 
     if counts:
         report.status = "CONTRACT_FAILED"
@@ -422,19 +663,33 @@ def _record_failures(
         report.failure_samples.append({k: _jsonable(v) for k, v in sample.items()})
 
 
-def iv_coverage_warnings(frame: pl.DataFrame) -> list[str]:
-    """One warning per ticker-day whose liquid contracts often (not always) lack an IV."""
+def liquid_counts(frame: pl.DataFrame) -> pl.DataFrame:
+    """The screen's liquid IV counts per file, date and ticker, from the rows themselves."""
+    liquid = pl.col("is_liquid").fill_null(False)
+    return frame.group_by("snapshot_date", "symbol", FILE_COLUMN).agg(
+        liquid.sum().cast(pl.Int64).alias(LIQUID),
+        (liquid & pl.col("implied_volatility").is_null())
+        .sum()
+        .cast(pl.Int64)
+        .alias(LIQUID_IV_MISSING),
+    )
+
+
+def iv_coverage_warnings(groups: pl.DataFrame) -> list[str]:
+    """One warning per ticker-day whose liquid contracts often (not always) lack an IV.
+
+    ``groups`` are the screen's groups: liquid contracts, and those without IV, per file,
+    date and ticker.
+    """
     shares = (
-        frame.group_by("snapshot_date", "symbol", FILE_COLUMN)
-        .agg(
-            share=liquid_iv_missing_share(),
-            liquid=pl.col("is_liquid").fill_null(False).sum(),
-        )
+        groups.group_by("snapshot_date", "symbol", FILE_COLUMN)
+        .agg(pl.col(LIQUID).sum(), pl.col(LIQUID_IV_MISSING).sum())
+        .with_columns(share=pl.col(LIQUID_IV_MISSING) / pl.col(LIQUID))
         .filter((pl.col("share") >= IV_MISSING_WARN_SHARE) & (pl.col("share") < 1.0))
         .sort("snapshot_date", "symbol")
     )
     return [
-        f"{Path(row[FILE_COLUMN]).name}: {row['share']:.0%} of {row['liquid']} liquid contracts "
+        f"{Path(row[FILE_COLUMN]).name}: {row['share']:.0%} of {row[LIQUID]} liquid contracts "
         "have no implied_volatility"
         for row in shares.iter_rows(named=True)
     ]
