@@ -94,12 +94,14 @@ class ScreenForm:
     ``aggregates`` name SQL aggregates over one group's rows (a group: the rows of one file and,
     for options, one date and ticker); ``failing`` turns the groups' aggregates into the rule's
     failing rows per group. A uniqueness rule instead gives ``distinct_keys``: SQL values that
-    must be unique over the whole chunk.
+    must be unique over the whole chunk. ``reads`` names the columns it needs beyond the
+    schema's own.
     """
 
     aggregates: Mapping[str, str] = field(default_factory=dict)
     failing: pl.Expr | None = None
     distinct_keys: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
 
 
 # A rule's screen form, given the columns the chunk has (a rule may need an optional one).
@@ -201,6 +203,7 @@ def _liquid_iv_screen(_: frozenset[str]) -> ScreenForm:
             LIQUID_IV_MISSING: _count_where(f"{liquid} AND implied_volatility IS NULL"),
         },
         pl.when((total > 0) & (missing == total)).then(pl.col(LIQUID)).otherwise(0),
+        reads=("is_liquid",),
     )
 
 
@@ -492,6 +495,9 @@ def screen(
     rules = screen_rules(schema, present)
     aggregates = {alias: sql for rule in rules for alias, sql in rule.form.aggregates.items()}
     keys = [FILE_COLUMN, *SCREEN_GROUPS[dataset]]
+    # Only what a rule reads: the required columns no rule checks need not be decoded.
+    read = {*schema.columns, *(column for rule in rules for column in rule.form.reads)}
+    columns = [column for column in columns if column in read]
     unique_rules = [rule for rule in rules if rule.form.distinct_keys]
     # Distinct 64-bit hashes of each key: a collision can only raise a false alarm, which
     # pandera's validation of the chunk then clears, so the screen never misses a duplicate.

@@ -10,7 +10,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import numpy as np
+import pandera.polars as pap
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -20,6 +23,7 @@ from silver_assets.checks import contracts
 from silver_assets.checks.contracts import validate, vanished_tickers
 from silver_assets.lake import files
 from silver_assets.lake.generator import generate_lake
+from silver_assets.metrics import sql
 
 DAY1, DAY2 = date(2026, 4, 29), date(2026, 4, 30)
 LEGACY_DROPPED = ["moneyness_ratio", "spread_ratio", "is_liquid_basic", "is_executable_liquid"]
@@ -532,3 +536,176 @@ def test_report_is_the_same_whatever_the_chunk_size(
     assert whole.failure_count == 2
     assert len(whole.failures_by_rule) == 2
     assert by_date == whole
+
+
+# --- the DuckDB screen agrees with pandera's own validation, rule by rule --------------------
+
+
+def _set(table: pa.Table, name: str, row: int, value: object) -> pa.Table:
+    values = table.column(name).to_pylist()
+    values[row] = value
+    return _replace(table, name, pa.array(values, type=table.schema.field(name).type))
+
+
+def _as_fractions(name: str):
+    """Every value of ``name`` at most 1, as if written as fractions (large ones capped)."""
+    return lambda t: _replace(t, name, pc.divide(pc.min_element_wise(t.column(name), 100.0), 100))
+
+
+def _no_liquid_iv(table: pa.Table) -> pa.Table:
+    iv = table.column("implied_volatility").to_numpy().copy()
+    iv[_liquid_rows(table)] = np.nan
+    return _replace(table, "implied_volatility", iv)
+
+
+def _bid_over_ask(table: pa.Table) -> pa.Table:
+    return _set(table, "bid", 2, table.column("ask")[2].as_py() + 1)
+
+
+def _shifted(name: str, by: float):
+    return lambda t: _set(t, name, 0, t.column(name)[0].as_py() + by)
+
+
+# (dataset, the rule pandera reports, how a valid file is broken to fail it)
+PLANTED = [
+    ("options", "not_nullable", lambda t: _set(t, "snapshot_date", 0, "not a date")),
+    ("options", "not_nullable", lambda t: _set(t, "expiration", 1, None)),
+    ("options", "not_nullable", lambda t: _set(t, "option_type", 2, None)),
+    ("options", "not_nullable", lambda t: _set(t, "symbol", 3, None)),
+    ("options", "not_nullable", lambda t: _set(t, "contract_symbol", 4, None)),
+    ("options", "isin(['call', 'put'])", lambda t: _set(t, "option_type", 0, "straddle")),
+    ("options", "greater_than_or_equal_to(0)", lambda t: _set(t, "dte", 0, -1)),
+    ("options", "greater_than(0)", lambda t: _set(t, "strike", 0, 0.0)),
+    ("options", "greater_than(0)", lambda t: _set(t, "underlying_price", 0, -1.0)),
+    ("options", "greater_than_or_equal_to(0)", lambda t: _set(t, "bid", 0, -0.5)),
+    ("options", "greater_than_or_equal_to(0)", lambda t: _set(t, "ask", 0, -0.5)),
+    ("options", "greater_than_or_equal_to(0)", lambda t: _set(t, "volume", 0, -1)),
+    ("options", "greater_than_or_equal_to(0)", lambda t: _set(t, "open_interest", 0, -1)),
+    (
+        "options",
+        "implied_volatility must be a fraction (0.18 = 18%)",
+        lambda t: _set(t, "implied_volatility", 0, 18.0),
+    ),
+    ("options", "greater_than_or_equal_to(0)", lambda t: _set(t, "moneyness_pct", 0, -1.0)),
+    ("options", "greater_than_or_equal_to(0)", lambda t: _set(t, "spread_pct", 0, -1.0)),
+    ("options", "greater_than_or_equal_to(0)", lambda t: _set(t, "spread_ratio", 0, -1.0)),
+    ("options", "greater_than_or_equal_to(0)", lambda t: _set(t, "moneyness_ratio", 0, -1.0)),
+    (
+        "options",
+        "one_row_per_snapshot_date_symbol_contract_symbol",
+        lambda t: pa.concat_tables([t, t.slice(3, 1)]),
+    ),
+    ("options", "bid_le_ask", _bid_over_ask),
+    ("options", "moneyness_pct_is_100x_abs_strike_over_spot", _shifted("strike", 7.0)),
+    ("options", "spread_pct_equals_100x_spread_ratio", _shifted("spread_ratio", 0.5)),
+    ("options", "moneyness_pct_equals_100x_moneyness_ratio", _shifted("moneyness_ratio", 0.5)),
+    ("options", "spread_pct_is_percentage_points_not_fractions", _as_fractions("spread_pct")),
+    (
+        "options",
+        "moneyness_pct_is_percentage_points_not_fractions",
+        _as_fractions("moneyness_pct"),
+    ),
+    ("options", "liquid_implied_volatility_not_all_missing", _no_liquid_iv),
+    ("macro", "not_nullable", lambda t: _set(t, "observation_date", 0, None)),
+    ("macro", "not_nullable", lambda t: _set(t, "symbol", 0, None)),
+    ("macro", "in_range(-100, 1000)", lambda t: _set(t, "daily_change_pct", 0, 5000.0)),
+    ("macro", "in_range(-100, 1000)", lambda t: _set(t, "mom_change_pct", 0, -200.0)),
+    (
+        "macro",
+        "one_row_per_symbol_observation_date_retrieval_date",
+        lambda t: pa.concat_tables([t, t.slice(0, 1)]),
+    ),
+    ("gpr", "not_nullable", lambda t: _set(t, "date", 0, None)),
+    ("gpr", "greater_than_or_equal_to(0)", lambda t: _set(t, "gpr", 0, -1.0)),
+    ("gpr", "in_range(0, 100)", lambda t: _set(t, "gpr_percentile", 0, 150.0)),
+    ("gpr", "greater_than_or_equal_to(-100)", lambda t: _set(t, "gpr_mom_pct", 0, -150.0)),
+    ("gpr", "one_row_per_month", lambda t: pa.concat_tables([t, t.slice(5, 1)])),
+    ("gpr", "gpr_percentile_is_percentage_points_not_fractions", _as_fractions("gpr_percentile")),
+]
+
+
+def _valid_file(root: Path, dataset: str) -> Path:
+    if dataset == "options":
+        return _options_path(root, DAY2)
+    if dataset == "macro":
+        return files.macro_files(root, DAY2)[0]
+    return files.gpr_file(root)
+
+
+def _screened(dataset: str, path: Path) -> contracts.Screen:
+    required, schema_factory = contracts.DATASETS[dataset]
+    wanted = set(required) | set(contracts.OPTIONAL_COLUMNS[dataset])
+    columns = sorted(set(pq.read_schema(path).names) & wanted)
+    with sql.prepare(duckdb.connect()) as con:
+        return contracts.screen(con, dataset, schema_factory(), [path], columns)
+
+
+@pytest.mark.parametrize(("dataset", "rule", "plant"), PLANTED)
+def test_screen_and_pandera_agree_on_a_planted_failure(
+    demo_lake: Path, tmp_path: Path, dataset: str, rule: str, plant
+) -> None:
+    source = _valid_file(demo_lake, dataset)
+    path = tmp_path / source.relative_to(demo_lake)
+    path.parent.mkdir(parents=True)
+    pq.write_table(plant(pq.read_table(source)), path)
+
+    pandera_only = validate(dataset, [path], screened=False)
+    assert pandera_only.status == "CONTRACT_FAILED"
+    assert rule in pandera_only.failures_by_rule
+    found = _screened(dataset, path).failing
+    assert {check for check, _ in found} == set(pandera_only.failures_by_rule)
+    # Row and per-file rules count the same rows of the same file; uniqueness names no file.
+    assert {key: n for key, n in found.items() if key[1]} == {
+        (check, name): n
+        for check, by_file in pandera_only.failures_by_rule.items()
+        for name, n in by_file.items()
+        if not check.startswith("one_row_per_")
+    }
+    assert validate(dataset, [path]) == pandera_only
+
+
+@pytest.mark.parametrize("dataset", ["options", "macro", "gpr"])
+def test_every_rule_of_the_schema_has_a_planted_failure(dataset: str) -> None:
+    required, schema_factory = contracts.DATASETS[dataset]
+    columns = frozenset(required) | set(contracts.OPTIONAL_COLUMNS[dataset])
+    rules = contracts.screen_rules(schema_factory(), columns | {"retrieval_date"})
+    planted = {rule for name, rule, _ in PLANTED if name == dataset}
+    assert planted == {rule.check for rule in rules}
+
+
+@pytest.mark.parametrize("dataset", ["options", "macro", "gpr"])
+def test_a_valid_chunk_is_never_read_into_pandera(
+    demo_lake: Path, dataset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = [_valid_file(demo_lake, dataset)]
+    reference = validate(dataset, paths, screened=False)
+
+    def unexpected(*args: object) -> None:
+        raise AssertionError("a chunk without failures was read for pandera")
+
+    monkeypatch.setattr(contracts, "_read_frame", unexpected)
+    assert validate(dataset, paths) == reference
+    assert reference.passed
+
+
+def test_screen_and_pandera_give_the_same_iv_coverage_warning(
+    chain: pa.Table, tmp_path: Path
+) -> None:
+    liquid = _liquid_rows(chain)
+    iv = chain.column("implied_volatility").to_numpy().copy()
+    iv[liquid[: len(liquid) // 2 + 1]] = np.nan
+    path = _write_options(tmp_path, _replace(chain, "implied_volatility", iv))
+    screened = validate("options", [path])
+    assert len(screened.warnings) == 1
+    assert screened == validate("options", [path], screened=False)
+
+
+def test_a_rule_without_a_screen_form_is_refused() -> None:
+    gpr = contracts._gpr_schema()
+    custom = pap.Check(lambda data: data.lazyframe.select(pl.col("gpr") < 1e9), name="custom")
+    with_custom = pap.DataFrameSchema(gpr.columns, checks=[*gpr.checks, custom])
+    with pytest.raises(ValueError, match="no form for frame check 'custom'"):
+        contracts.screen_rules(with_custom, frozenset(contracts.GPR_REQUIRED))
+    matching = pap.DataFrameSchema({"gpr": pap.Column(str, pap.Check.str_matches("x"))})
+    with pytest.raises(ValueError, match="no form for check 'str_matches' of 'gpr'"):
+        contracts.screen_rules(matching, frozenset({"gpr"}))
