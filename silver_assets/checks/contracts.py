@@ -6,10 +6,12 @@ names them), then pandera schemas check every row: types, unit contracts, one ro
 liquid implied-volatility coverage per ticker-day. Options files in the older 18-column layout
 pass with a warning that names them and what they lack.
 
-The schemas use pandera's polars backend. Rows are read with DuckDB (by column name, so both
-layouts load together, and cast to the schema's types there, which is much cheaper than pandera
-coercing them) a few dates at a time, each row tagged with its file so a failure names it. A
-unit heuristic looks at one file at a time, so a single file written in the wrong unit is caught
+The schemas use pandera's polars backend and are the one definition of the rules. Rows are read
+with DuckDB (by column name, so both layouts load together, and cast to the schema's types
+there) a few dates at a time, each row tagged with its file so a failure names it. Each chunk is
+first screened in one DuckDB pass compiled from the schema (``screen``); only a chunk where a
+rule fails crosses into polars for pandera, whose failure cases make the report. A unit
+heuristic looks at one file at a time, so a single file written in the wrong unit is caught
 among good ones.
 """
 
