@@ -327,8 +327,14 @@ SQL_CASTS = {
 }
 
 
-def _select_list(dataset: str, schema: pa.DataFrameSchema, columns: Sequence[str]) -> str:
-    """The reading query's columns, cast to the schema's types (casting in DuckDB is fast)."""
+def _select_list(
+    dataset: str, schema: pa.DataFrameSchema, columns: Sequence[str], file: str = "filename"
+) -> str:
+    """The reading query's columns, cast to the schema's types (casting in DuckDB is fast).
+
+    ``file`` tags each row with its file: its name, or ``file_index`` (its place in the list
+    read), which is cheaper to carry and group by.
+    """
     selected = []
     for name in columns:
         quoted = '"' + name + '"'  # names come from our own contract, never from user input
@@ -340,7 +346,7 @@ def _select_list(dataset: str, schema: pa.DataFrameSchema, columns: Sequence[str
         # Older macro files lack retrieval_date: the folder's date stands in (as in the metrics).
         stored = "TRY_CAST(retrieval_date AS DATE)" if "retrieval_date" in columns else "NULL"
         selected.append(f"coalesce({stored}, {sql.MACRO_FILE_DATE}) AS retrieval_date")
-    return ", ".join([*selected, f"filename AS {FILE_COLUMN}"])
+    return ", ".join([*selected, f"{file} AS {FILE_COLUMN}"])
 
 
 def _read_frame(
@@ -508,8 +514,9 @@ def screen(
         for i, rule in enumerate(unique_rules)
     ]
     # One statement, so the files are decoded once (the chunk is small) for both aggregates.
+    selected = _select_list(dataset, schema, columns, file="file_index")
     query = (
-        f"WITH chunk AS MATERIALIZED (SELECT {_select_list(dataset, schema, columns)} "
+        f"WITH chunk AS MATERIALIZED (SELECT {selected} "
         "FROM read_parquet($paths, union_by_name = true, filename = true)), "
         f"per_group AS (SELECT {', '.join(keys)}, count(*) AS {GROUP_ROWS}, "
         + ", ".join(f'{sql} AS "{alias}"' for alias, sql in aggregates.items())
@@ -519,6 +526,8 @@ def screen(
     )
     params = {"paths": storage.duckdb_paths(con, paths)}
     groups = cast(pl.DataFrame, pl.from_arrow(con.sql(query, params=params).to_arrow_table()))
+    names = pl.Series(FILE_COLUMN, [str(path) for path in paths])
+    groups = groups.with_columns(names.gather(groups[FILE_COLUMN]))
     row_rules = [rule for rule in rules if rule.form.failing is not None]
     per_file = (
         groups.select(
