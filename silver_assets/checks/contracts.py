@@ -513,7 +513,8 @@ def screen(
         f"count(*) - count(DISTINCT hash({', '.join(rule.form.distinct_keys)})) AS dup{i}"
         for i, rule in enumerate(unique_rules)
     ]
-    # One statement, so the files are decoded once (the chunk is small) for both aggregates.
+    # One statement, so the files are decoded once (the chunk is small) for both aggregates;
+    # ``no_key`` keeps the per-chunk select list valid for a schema without a uniqueness rule.
     selected = _select_list(dataset, schema, columns, file="file_index")
     query = (
         f"WITH chunk AS MATERIALIZED (SELECT {selected} "
