@@ -10,7 +10,7 @@ only for a date the lake has, when there is nothing to report for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -37,26 +37,15 @@ from silver_assets.settings import Settings
 from silver_assets.snapshots import SnapshotStore
 from silver_assets.sources import versions
 
-# Chunks are budgeted in ticker-days (one option file each), not days, so memory stays flat
-# however many tickers the lake holds. DuckDB keeps about 60 KB per file a query reads.
-SCAN_CHUNK_TICKER_DAYS = 105
-# The IV-rank windows of a family chunk hold a year of ATM rows per anchor and ticker.
-FAMILY_CHUNK_TICKER_DAYS = 105
+# Days per daily-scan query: paces progress messages (the scan itself streams).
+SCAN_CHUNK_DAYS = 21
+# Anchors per family computation: bounds memory on a year's backfill of many tickers.
+FAMILY_CHUNK_DAYS = 21
 
 
-def _chunks(listed: Mapping[date, Sequence[Path]], budget: int) -> Iterator[list[date]]:
-    """The days of ``listed`` (day -> its option files), in order, in consecutive runs of at
-    most ``budget`` files (ticker-days) each; a day over the budget is a run of its own."""
-    chunk: list[date] = []
-    used = 0
-    for day in sorted(listed):
-        if chunk and used + len(listed[day]) > budget:
-            yield chunk
-            chunk, used = [], 0
-        chunk.append(day)
-        used += len(listed[day])
-    if chunk:
-        yield chunk
+def _chunks(days: Sequence[date], size: int) -> Iterator[list[date]]:
+    for start in range(0, len(days), size):
+        yield list(days[start : start + size])
 
 
 def _empty(table: pa.Table | None) -> pa.Table:
@@ -108,9 +97,8 @@ def daily_scan(
     store, lake = SnapshotStore(settings.snapshot_root), settings.lake_root
     rows = dict.fromkeys(sql.DAILY_QUERIES, 0)
     done = 0
-    listed = {day: files.options_files(lake, day) for day in days}
-    for chunk in _chunks(listed, SCAN_CHUNK_TICKER_DAYS):
-        paths = [path for day in chunk for path in listed[day]]
+    for chunk in _chunks(sorted(days), SCAN_CHUNK_DAYS):
+        paths = [path for day in chunk for path in files.options_files(lake, day)]
         try:
             sql.load_chains(con, paths, chunk[0], chunk[-1])
             tables = sql.daily_tables(con)
@@ -175,17 +163,16 @@ def option_family_partitions(
 ) -> tuple[pa.Table, dict[str, int]]:
     """Compute and write one option family for ``days``; its rows and rows per partition.
 
-    Anchors go in chunks of ``FAMILY_CHUNK_TICKER_DAYS``: each chunk stands on the snapshot the
+    Anchors go in chunks of ``FAMILY_CHUNK_DAYS``: each chunk stands on the snapshot the
     previous one just wrote, as a daily run stands on yesterday's, so memory and reads stay
     those of one chunk however long the backfill. The rows returned (for the UI's
     per-partition metadata) leave out the IV-rank window, the one column that grows with history.
     """
     require_lake_dates("options", settings, days)
     store = SnapshotStore(settings.snapshot_root)
-    listed = {day: files.options_files(settings.lake_root, day) for day in days}
     tables: list[pa.Table] = []
     counts: dict[str, int] = {}
-    for chunk in _chunks(listed, FAMILY_CHUNK_TICKER_DAYS):
+    for chunk in _chunks(sorted(days), FAMILY_CHUNK_DAYS):
         inputs = daily_inputs(store, family, chunk, settings)
         table = option_family(con, family, inputs, chunk, settings)
         # The stored daily rows carry their lake files' origin: no lake footer is reread here.

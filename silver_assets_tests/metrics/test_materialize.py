@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,10 +24,10 @@ REQUEST = {
 }
 
 
-def _backfill(settings: Settings, folder: str, scan_budget: int, family_budget: int, monkeypatch):
+def _backfill(settings: Settings, folder: str, scan_days: int, family_days: int, monkeypatch):
     settings = settings.replace(snapshot_root=settings.snapshot_root / folder)
-    monkeypatch.setattr(materialize, "SCAN_CHUNK_TICKER_DAYS", scan_budget)
-    monkeypatch.setattr(materialize, "FAMILY_CHUNK_TICKER_DAYS", family_budget)
+    monkeypatch.setattr(materialize, "SCAN_CHUNK_DAYS", scan_days)
+    monkeypatch.setattr(materialize, "FAMILY_CHUNK_DAYS", family_days)
     days = files.options_dates(settings.lake_root)
     con = sql.connect(threads=1, memory_limit="512MB")
     materialize.daily_scan(con, settings, days, "run-" + folder)
@@ -44,9 +43,8 @@ def lake(tmp_path_factory) -> Settings:
 
 
 def test_chunked_and_unchunked_backfills_write_identical_snapshots(lake, monkeypatch):
-    whole = _backfill(lake, "whole", 1000, 1000, monkeypatch=monkeypatch)
-    # Five tickers a day: scan chunks of one day (a budget below a day), family chunks of three.
-    chunked = _backfill(lake, "chunked", 3, 15, monkeypatch=monkeypatch)
+    whole = _backfill(lake, "whole", scan_days=1000, family_days=1000, monkeypatch=monkeypatch)
+    chunked = _backfill(lake, "chunked", scan_days=2, family_days=3, monkeypatch=monkeypatch)
     left, right = SnapshotStore(whole.snapshot_root), SnapshotStore(chunked.snapshot_root)
     assets = sorted(p.name for p in Path(whole.snapshot_root).iterdir())
     assert assets == sorted(p.name for p in Path(chunked.snapshot_root).iterdir())
@@ -64,15 +62,6 @@ def test_chunked_and_unchunked_backfills_write_identical_snapshots(lake, monkeyp
         answers = [answer_query(s, REQUEST, as_of=day) for s in (whole, chunked)]
         assert answers[0]["values"] == answers[1]["values"], day
         assert answers[0]["lineage_anchors"] == answers[1]["lineage_anchors"], day
-
-
-def test_chunks_are_runs_of_whole_days_within_the_ticker_day_budget() -> None:
-    days = [date(2026, 4, d) for d in (1, 2, 3, 6, 7)]
-    listed = dict(zip(days, [["a"] * n for n in (2, 2, 5, 1, 1)], strict=True))
-    assert list(materialize._chunks(listed, 4)) == [days[:2], [days[2]], days[3:]]
-    assert list(materialize._chunks(listed, 100)) == [days]
-    assert list(materialize._chunks(listed, 1)) == [[day] for day in days]
-    assert list(materialize._chunks({}, 4)) == []
 
 
 def test_families_take_the_origin_their_stored_daily_rows_record(tmp_path, monkeypatch):
