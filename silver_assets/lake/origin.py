@@ -3,7 +3,7 @@
 The demo generator stamps every file it writes (``"true"``, or ``"mixed"`` for the GPR file whose
 recent months are real published figures). Materialization records the origin of the files a
 snapshot was computed from on each snapshot row, so a query can say where its numbers come from
-without opening the lake.
+without opening the lake, and a family computed from stored daily rows takes theirs.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from silver_assets import storage
 from silver_assets.storage import Location
 
 SYNTHETIC_KEY = b"silver_assets.synthetic"
+# The snapshot column every materialized row records its lake files' origin in.
+ORIGIN_COLUMN = "data_origin"
 
 SYNTHETIC = "synthetic"
 MIXED = "mixed"
@@ -47,3 +49,18 @@ def combine(origins: Iterable[str | None]) -> str:
 def lake_origin(paths: Iterable[Location]) -> str:
     """The combined origin of the lake files a computation read."""
     return combine(_origin(schema) for schema in storage.read_schemas(list(paths)))
+
+
+def recorded_origin(tables: Iterable[pa.Table]) -> str:
+    """The combined origin recorded on the rows of ``tables`` (stored snapshot rows).
+
+    A computation from stored rows takes their origin instead of reopening the lake files they
+    came from. Rows stored without an origin make the whole ``unknown``.
+    """
+    origins: set[str | None] = set()
+    for table in tables:
+        if table.num_rows and ORIGIN_COLUMN not in table.column_names:
+            origins.add(None)
+        elif table.num_rows:
+            origins.update(table[ORIGIN_COLUMN].unique().to_pylist())
+    return combine(origins)

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from silver_assets.checks.contracts import unreadable_files
 from silver_assets.lake import files
-from silver_assets.lake.origin import lake_origin
+from silver_assets.lake.origin import ORIGIN_COLUMN, lake_origin, recorded_origin
 from silver_assets.metrics import sql
 from silver_assets.metrics.compute import (
     CARRIED_INPUTS,
@@ -68,10 +68,10 @@ def write_partitions(
     """
     if "source_data_version" not in table.column_names:
         table = table.append_column("source_data_version", pa.nulls(table.num_rows, pa.string()))
-    if "data_origin" in table.column_names:  # carried forward from an earlier snapshot
-        table = table.drop_columns(["data_origin"])
+    if ORIGIN_COLUMN in table.column_names:  # carried forward from an earlier snapshot
+        table = table.drop_columns([ORIGIN_COLUMN])
     table = table.append_column(
-        "data_origin", pa.array([data_origin] * table.num_rows, pa.string())
+        ORIGIN_COLUMN, pa.array([data_origin] * table.num_rows, pa.string())
     )
     counts = {}
     for day in days:
@@ -170,12 +170,13 @@ def option_family_partitions(
     """
     require_lake_dates("options", settings, days)
     store = SnapshotStore(settings.snapshot_root)
-    origin = lake_origin(p for day in days for p in files.options_files(settings.lake_root, day))
     tables: list[pa.Table] = []
     counts: dict[str, int] = {}
     for chunk in _chunks(sorted(days), FAMILY_CHUNK_DAYS):
         inputs = daily_inputs(store, family, chunk, settings)
         table = option_family(con, family, inputs, chunk, settings)
+        # The stored daily rows carry their lake files' origin: no lake footer is reread here.
+        origin = recorded_origin(inputs.values())
         counts |= write_partitions(store, family, table, chunk, "anchor_date", run_id, origin)
         tables.append(table.drop_columns([c for c in ("atm_window",) if c in table.column_names]))
     return pa.concat_tables(tables, promote_options="permissive"), counts

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from silver_assets import storage
+from silver_assets.lake.origin import ORIGIN_COLUMN
 from silver_assets.storage import Location
 
 ATM_DTE_MIN, ATM_DTE_MAX = 7, 45
@@ -519,8 +520,12 @@ def atm_window_rows(snapshot: pa.Table) -> pa.Table:
         return pa.table({"snapshot_date": pa.array([], pa.date32())})
     windows = snapshot["atm_window"].combine_chunks()
     entries = pa.Table.from_struct_array(pc.list_flatten(windows).cast(ATM_WINDOW_ENTRY))
-    owners = pc.take(snapshot["symbol"], pc.list_parent_indices(windows))
-    return entries.append_column("symbol", owners)
+    owners = pc.list_parent_indices(windows)
+    # Each entry keeps its owner row's symbol, and its origin when the snapshot recorded one.
+    for column in ("symbol", ORIGIN_COLUMN):
+        if column in snapshot.column_names:
+            entries = entries.append_column(column, pc.take(snapshot[column], owners))
+    return entries
 
 
 def _ranks_schema() -> pa.Schema:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from silver_assets.lake import files
+from silver_assets.lake.origin import MIXED, SYNTHETIC, UNKNOWN, UNMARKED, recorded_origin
 from silver_assets.metrics import materialize, sql
 from silver_assets.metrics.compute import OPTION_FAMILIES
 from silver_assets.query.answer import answer_query
@@ -59,3 +62,29 @@ def test_chunked_and_unchunked_backfills_write_identical_snapshots(lake, monkeyp
         answers = [answer_query(s, REQUEST, as_of=day) for s in (whole, chunked)]
         assert answers[0]["values"] == answers[1]["values"], day
         assert answers[0]["lineage_anchors"] == answers[1]["lineage_anchors"], day
+
+
+def test_families_take_the_origin_their_stored_daily_rows_record(tmp_path, monkeypatch):
+    """Families read no lake footer: an unmarked lake's origin reaches them through the daily
+    rows, and through the IV-rank window a one-anchor chunk carries from the anchor before."""
+    lake = build_lake(tmp_path, days=4, iv_rank_lookback_days=5)
+    for path in Path(lake.lake_root, "options").rglob("*.parquet"):
+        pq.write_table(pq.read_table(path).replace_schema_metadata(None), path)
+    settings = _backfill(lake, "unmarked", 1000, 1, monkeypatch=monkeypatch)
+    store = SnapshotStore(settings.snapshot_root)
+    for family in OPTION_FAMILIES:
+        for key in store.partitions(family):
+            table = store.read(family, key)
+            assert table.num_rows, (family, key)
+            assert set(table["data_origin"].to_pylist()) == {UNMARKED}, (family, key)
+
+
+def test_recorded_origin_combines_the_rows_of_every_table() -> None:
+    def rows(*origins):
+        return pa.table({"data_origin": pa.array(origins, pa.string())})
+
+    assert recorded_origin([rows(SYNTHETIC, SYNTHETIC), rows(SYNTHETIC)]) == SYNTHETIC
+    assert recorded_origin([rows(SYNTHETIC), rows(UNMARKED)]) == MIXED
+    assert recorded_origin([rows(), pa.table({"x": pa.array([], pa.int8())})]) == UNKNOWN
+    assert recorded_origin([rows(SYNTHETIC), pa.table({"x": [1]})]) == UNKNOWN
+    assert recorded_origin([rows(SYNTHETIC, None)]) == UNKNOWN
