@@ -29,16 +29,33 @@ from silver_assets.benchmark import history_of_other_datasets, lake_for, options
 from silver_assets.lake.generator import demo_tickers
 from silver_assets.settings import PROJECT_ROOT, Settings
 
-# Runs in the measured interpreter: the newest anchor of every dataset, wall and CPU seconds.
+# Runs in the measured interpreter: one phase, its wall and CPU seconds. ``daily_run`` is the
+# newest anchor of every dataset through Dagster; ``compute`` and ``checks`` are its asset
+# functions and its contract checks alone (``benchmark.daily_without_dagster``,
+# ``checks.assets.contract_report``).
 MEASURE = """
 import json, resource, sys, time
 from pathlib import Path
-from silver_assets.benchmark import daily_run
+import silver_assets
+from silver_assets.benchmark import daily_run, daily_without_dagster
+from silver_assets.checks.assets import contract_report
+from silver_assets.lake import files
 from silver_assets.settings import Settings
 
 args = json.loads(sys.argv[1])
 settings = Settings(**{k: Path(v) for k, v in args["settings"].items()})
 instance = Path(args["instance"])
+last = files.options_dates(settings.lake_root)[-1]
+
+def checks():
+    for dataset, day in (("options", last), ("macro", last), ("gpr", last.replace(day=1))):
+        assert contract_report(dataset, settings, [day]).passed, dataset
+
+phases = {
+    "daily_run": lambda: daily_run(settings, instance),
+    "compute": lambda: daily_without_dagster(settings, last),
+    "checks": checks,
+}
 
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -48,11 +65,12 @@ began, used = time.perf_counter(), cpu()
 if args["profile"]:
     import cProfile
     profiler = cProfile.Profile(time.process_time)  # CPU time: steadier on a shared machine
-    profiler.runcall(daily_run, settings, instance)
+    profiler.runcall(phases[args["phase"]])
     profiler.dump_stats(args["profile"])
 else:
-    daily_run(settings, instance)
-print(json.dumps({"wall": time.perf_counter() - began, "cpu": cpu() - used}))
+    phases[args["phase"]]()
+wall, used = time.perf_counter() - began, cpu() - used
+print(json.dumps({"wall": wall, "cpu": used, "code": str(Path(silver_assets.__file__).parent)}))
 """
 
 # Where a daily run's time goes: (label, function name, file the function is in).
@@ -92,17 +110,25 @@ def with_state(settings: Settings, folder: Path) -> Settings:
     return settings.replace(snapshot_root=folder / "snapshots", audit_root=folder / "logs")
 
 
-def measure(python: str, settings: Settings, base: Path, work: Path, profile: str = "") -> dict:
-    """One daily run by ``python`` on a fresh copy of the backfilled state."""
+def measure(
+    python: str, settings: Settings, base: Path, work: Path, phase: str, profile: str = ""
+) -> dict:
+    """One ``phase`` run by ``python`` on a fresh copy of the backfilled state."""
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(base, work)
     args = {
         "settings": settings_dict(with_state(settings, work)),
         "instance": str(work / "dagster"),
+        "phase": phase,
         "profile": profile,
     }
+    # Run outside any checkout: ``-c`` puts the working folder first on ``sys.path``.
     done = subprocess.run(
-        [python, "-c", MEASURE, json.dumps(args)], capture_output=True, text=True, check=False
+        [python, "-c", MEASURE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=work,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{python} daily run failed:\n{done.stderr[-3000:]}")
@@ -143,33 +169,48 @@ def main(argv: list[str] | None = None) -> None:
         print(f"backfill of every anchor but the newest into {base} (not timed) ...", flush=True)
         options_backfill(with_state(settings, base), base / "dagster")
         history_of_other_datasets(with_state(settings, base), base / "dagster")
-        pythons = {"after (this checkout)": sys.executable}
+        variants = {
+            "daily run, this checkout": (sys.executable, "daily_run"),
+            "  its compute alone (no Dagster)": (sys.executable, "compute"),
+            "  its contract checks alone": (sys.executable, "checks"),
+        }
         if args.before:
-            pythons = {"before": args.before, **pythons}
-        runs: dict[str, list[dict]] = {name: [] for name in pythons}
+            variants = {"daily run, before (--before)": (args.before, "daily_run"), **variants}
+        runs: dict[str, list[dict]] = {name: [] for name in variants}
         for round_ in range(args.repeat):
-            for name, python in pythons.items():
-                runs[name].append(measure(python, settings, base, scratch / "run"))
+            for name, (python, phase) in variants.items():
+                runs[name].append(measure(python, settings, base, scratch / "run", phase))
                 last = runs[name][-1]
-                print(f"  {round_ + 1}: {name}: {last['wall']:.2f} s, {last['cpu']:.2f} s CPU")
+                print(
+                    f"  {round_ + 1}: {name.strip()} ({last['code']}): {last['wall']:.2f} s, "
+                    f"{last['cpu']:.2f} s CPU",
+                    flush=True,
+                )
         load = os.getloadavg()
         print(
-            f"\ndaily run of the newest anchor, {args.tickers} tickers x {args.days} days "
-            f"(SYNTHETIC), median of {args.repeat}; load average {load[0]:.1f} {load[1]:.1f} "
+            f"\nnewest anchor of options, macro and GPR, {args.tickers} tickers x {args.days} days "
+            f"(SYNTHETIC), medians of {args.repeat}; load average {load[0]:.1f} {load[1]:.1f} "
             f"{load[2]:.1f} on {os.cpu_count()} cores\n"
         )
-        print("| code | wall (s) | CPU (s) | runs (wall) |")
+        print("| measure | wall (s) | CPU (s) | every run, wall (s) |")
         print("|---|---|---|---|")
+        medians = {}
         for name, measured in runs.items():
             walls = [m["wall"] for m in measured]
-            cpus = [m["cpu"] for m in measured]
-            print(
-                f"| {name} | {statistics.median(walls):.2f} | {statistics.median(cpus):.2f} | "
-                f"{' '.join(f'{w:.2f}' for w in walls)} |"
+            medians[name] = (
+                statistics.median(walls),
+                statistics.median(m["cpu"] for m in measured),
             )
+            every = " ".join(f"{w:.2f}" for w in walls)
+            print(f"| {name} | {medians[name][0]:.2f} | {medians[name][1]:.2f} | {every} |")
+        own = [medians[name] for name in list(variants)[-3:]]
+        print(
+            f"| Dagster's share (run - compute - checks) | {own[0][0] - own[1][0] - own[2][0]:.2f} "
+            f"| {own[0][1] - own[1][1] - own[2][1]:.2f} | |"
+        )
         if args.profile:
             path = str(scratch / "daily.prof")
-            profiled = measure(sys.executable, settings, base, scratch / "run", path)
+            profiled = measure(sys.executable, settings, base, scratch / "run", "daily_run", path)
             print(
                 f"\nprofile of one daily run of this checkout ({profiled['wall']:.2f} s wall, "
                 f"{profiled['cpu']:.2f} s CPU with the profiler):\n"
