@@ -108,7 +108,11 @@ def record_observation(
     """
     source = DATASETS[dataset].source_asset
     found = observed_versions(dataset, lake_root, keys, logging.getLogger(__name__).warning)
-    for event in [*arrivals(instance, source, found), *version_observations(source, found)]:
+    events: list[dg.AssetMaterialization | dg.AssetObservation] = [
+        *arrivals(instance, source, found),
+        *version_observations(source, found),
+    ]
+    for event in events:
         instance.report_runless_asset_event(event)
     return found
 
