@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from silver_assets.automation.jobs import DATASET_JOBS, OBSERVE_JOBS
+from silver_assets.automation.jobs import DATASET_JOBS
 from silver_assets.metrics.compute import FAMILY_INPUTS
 from silver_assets.partitions import (
     contiguous_groups,
@@ -28,6 +28,7 @@ from silver_assets.partitions import (
 from silver_assets.registry import DATASETS
 from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import Settings
+from silver_assets.sources.assets import record_observation
 
 # Dagster's console logger prints DEBUG events by default; INFO keeps progress and errors.
 INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -115,7 +116,7 @@ def run_dataset(
     keys: Sequence[str],
     assets: Sequence[str] | None = None,
 ) -> DatasetRun:
-    """Register ``keys``, observe the source, and materialize the dataset's job.
+    """Register ``keys``, observe the source (runless events), and materialize the dataset's job.
 
     Options runs of the families take along the unscanned lake dates of the first anchor's
     IV-rank lookback. ``assets`` limits the runs to those metric assets, with the source's
@@ -131,7 +132,8 @@ def run_dataset(
         keys = with_lookback(dataset, settings_of(defs), list(keys))
     register_partitions(instance, dataset, keys)
     order = instance.get_dynamic_partitions(DATASETS[dataset].partitions_name)
-    observe = defs.resolve_job_def(OBSERVE_JOBS[dataset].name)
+    # Runless, like the sensor's: an observation run would add a run and a dozen events.
+    record_observation(instance, dataset, settings_of(defs).lake_root, keys)
     job = defs.resolve_job_def(DATASET_JOBS[dataset].name)
     if assets is not None:
         job = job.get_subset(
@@ -141,9 +143,6 @@ def run_dataset(
     run_ids, failed = [], []
     for first, last in newest_alone(order, contiguous_groups(order, list(keys))):
         tags = {**range_tags(first, last), **launcher_tags()}
-        observe.execute_in_process(
-            instance=instance, tags=tags, raise_on_error=False, run_config=INFO_LOGS
-        )
         result = job.execute_in_process(
             instance=instance, tags=tags, raise_on_error=False, run_config=INFO_LOGS
         )

@@ -58,7 +58,7 @@ from silver_assets.registry import DATASETS
 from silver_assets.resources import SilverLakeResource
 from silver_assets.settings import Settings
 from silver_assets.snapshots import SnapshotStore
-from silver_assets.sources.assets import DATA_VERSION_TAG, arrivals
+from silver_assets.sources.assets import DATA_VERSION_TAG, arrivals, version_observations
 
 WILL_RETRY_TAG = "dagster/will_retry"
 # The data version of the partitions a refresh run checks (what its contract check reads).
@@ -163,14 +163,7 @@ def evaluate_freshness(
             for day in plan.changed_dates
             if day in known and day in plan.versions
         }
-        observations += [
-            dg.AssetObservation(
-                asset_key=DATASET_SOURCES[dataset],
-                partition=day,
-                tags={DATA_VERSION_TAG: version},
-            )
-            for day, version in observed.items()
-        ]
+        observations += version_observations(DATASET_SOURCES[dataset], observed)
         # A new anchor is observed by its run; its files have arrived already.
         observations += arrivals(
             instance,

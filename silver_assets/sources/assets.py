@@ -9,9 +9,13 @@ The collector, not Dagster, writes the lake: in Dagster's terms these are extern
 a partition whose files have arrived is recorded once as a runless materialization of the source
 (:func:`arrivals`). Dagster counts only materializations in an asset's partition status, so
 without them every source partition would read "missing" and the catalog "0% filled".
+
+The observation jobs run these assets (the UI, the daemon); ``run_dataset`` records the same
+events without a run (:func:`record_observation`), as the freshness sensor does.
 """
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 import dagster as dg
@@ -19,6 +23,7 @@ from dagster import DagsterInstance
 
 from silver_assets.lake import files
 from silver_assets.partitions import (
+    PARTITIONS_BY_DATASET,
     gpr_anchor_partitions,
     macro_anchor_partitions,
     options_anchor_partitions,
@@ -26,6 +31,7 @@ from silver_assets.partitions import (
 from silver_assets.registry import DATASETS
 from silver_assets.resources import SilverLakeResource
 from silver_assets.sources import versions
+from silver_assets.storage import Location
 
 GROUP = "silver_sources"
 DATASET_TAG = "dataset"
@@ -64,21 +70,62 @@ def arrivals(
     ]
 
 
-def _observed(context, found: dict[str, str]) -> dg.DataVersionsByPartition:
-    """The observation of ``found``, after recording the partitions whose files arrived."""
+def version_observations(source: str, found: Mapping[str, str]) -> list[dg.AssetObservation]:
+    """An observation of ``source`` for each partition of ``found``: its data version."""
+    return [
+        dg.AssetObservation(asset_key=source, partition=key, tags={DATA_VERSION_TAG: version})
+        for key, version in sorted(found.items())
+    ]
+
+
+def observed_versions(
+    dataset: str, lake_root: Location, keys: Sequence[str], warn: Callable[[str], None]
+) -> dict[str, str]:
+    """The data version of each of ``keys``: a digest of that day's files, or of the GPR month.
+
+    An unreadable GPR file is versioned by its stat (``warn`` says so): reporting it is the
+    contract check's job.
+    """
+    if not DATASETS[dataset].monthly:
+        return {
+            key: versions.version_of_day(lake_root, dataset, date.fromisoformat(key))
+            for key in keys
+        }
+    try:
+        found = versions.gpr_month_versions(lake_root)
+    except Exception as exc:
+        warn(f"GPR file unreadable ({exc}); versioning it by its stat")
+        found = dict.fromkeys(keys, versions.fingerprint([files.gpr_file(lake_root)]))
+    return {key: found.get(key, versions.EMPTY_VERSION) for key in keys}
+
+
+def record_observation(
+    instance: DagsterInstance, dataset: str, lake_root: Location, keys: Sequence[str]
+) -> dict[str, str]:
+    """Observe ``keys`` of the dataset's source without a run: runless arrivals and versions.
+
+    The same events an observation run records, without the run's own dozen events.
+    """
+    source = DATASETS[dataset].source_asset
+    found = observed_versions(dataset, lake_root, keys, logging.getLogger(__name__).warning)
+    events: list[dg.AssetMaterialization | dg.AssetObservation] = [
+        *arrivals(instance, source, found),
+        *version_observations(source, found),
+    ]
+    for event in events:
+        instance.report_runless_asset_event(event)
+    return found
+
+
+def _observe(context, dataset: str, silver: SilverLakeResource) -> dg.DataVersionsByPartition:
+    """The observation of the run's partitions, after recording those whose files arrived."""
+    partitions = PARTITIONS_BY_DATASET[dataset]
+    found = observed_versions(
+        dataset, silver.settings.lake_root, _target_keys(context, partitions), context.log.warning
+    )
     for arrival in arrivals(context.instance, context.asset_key.to_user_string(), found):
         context.log_event(arrival)
     return dg.DataVersionsByPartition({key: dg.DataVersion(v) for key, v in found.items()})
-
-
-def _observe_daily(context, dataset: str, partitions, lake_root) -> dg.DataVersionsByPartition:
-    return _observed(
-        context,
-        {
-            key: versions.version_of_day(lake_root, dataset, date.fromisoformat(key))
-            for key in _target_keys(context, partitions)
-        },
-    )
 
 
 @dg.observable_source_asset(
@@ -88,7 +135,7 @@ def _observe_daily(context, dataset: str, partitions, lake_root) -> dg.DataVersi
     tags=source_tags("options"),
 )
 def silver_options(context, silver: SilverLakeResource) -> dg.DataVersionsByPartition:
-    return _observe_daily(context, "options", options_anchor_partitions, silver.settings.lake_root)
+    return _observe(context, "options", silver)
 
 
 @dg.observable_source_asset(
@@ -98,7 +145,7 @@ def silver_options(context, silver: SilverLakeResource) -> dg.DataVersionsByPart
     tags=source_tags("macro"),
 )
 def silver_macro(context, silver: SilverLakeResource) -> dg.DataVersionsByPartition:
-    return _observe_daily(context, "macro", macro_anchor_partitions, silver.settings.lake_root)
+    return _observe(context, "macro", silver)
 
 
 @dg.observable_source_asset(
@@ -108,14 +155,7 @@ def silver_macro(context, silver: SilverLakeResource) -> dg.DataVersionsByPartit
     tags=source_tags("gpr"),
 )
 def silver_gpr(context, silver: SilverLakeResource) -> dg.DataVersionsByPartition:
-    lake = silver.settings.lake_root
-    keys = _target_keys(context, gpr_anchor_partitions)
-    try:
-        found = versions.gpr_month_versions(lake)
-    except Exception as exc:  # an unreadable file is the contract check's to report
-        context.log.warning(f"GPR file unreadable ({exc}); versioning it by its stat")
-        found = dict.fromkeys(keys, versions.fingerprint([files.gpr_file(lake)]))
-    return _observed(context, {key: found.get(key, versions.EMPTY_VERSION) for key in keys})
+    return _observe(context, "gpr", silver)
 
 
 _BY_NAME = {a.key.to_user_string(): a for a in (silver_options, silver_macro, silver_gpr)}

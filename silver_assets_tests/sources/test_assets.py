@@ -7,6 +7,7 @@ import os
 import dagster as dg
 
 from silver_assets.automation.jobs import OBSERVE_JOBS
+from silver_assets.automation.runs import run_dataset
 from silver_assets.definitions import build_defs
 from silver_assets.lake import files
 from silver_assets.partitions import PARTITIONS_BY_DATASET, register_partitions
@@ -66,3 +67,22 @@ def test_partitions_whose_files_arrived_read_as_filled(tmp_path):
     assert job.execute_in_process(instance=instance).success  # nothing new arrived
     recorded = instance.fetch_materializations(dg.AssetKey("silver_options"), limit=10).records
     assert sorted(r.partition_key for r in recorded) == days  # each arrival recorded once
+
+
+def test_a_dataset_run_observes_its_partitions_without_an_observation_run(tmp_path):
+    """``run_dataset`` records the observation job's events (arrival, data version) runless."""
+    settings = build_lake(tmp_path, days=3)
+    days = [d.isoformat() for d in files.options_dates(settings.lake_root)]
+    observed, runless = dg.DagsterInstance.ephemeral(), dg.DagsterInstance.ephemeral()
+    register_partitions(observed, "options", days)
+    job = build_defs(settings).resolve_job_def(OBSERVE_JOBS["options"].name)
+    assert job.execute_in_process(instance=observed, partition_key=days[-1]).success
+
+    run = run_dataset(build_defs(settings), runless, "options", [days[-1]])
+    assert run.success
+    # The anchor's IV-rank lookback comes along: a range run, then the anchor alone.
+    assert {r.job_name for r in runless.get_runs()} == {"options_job"}
+    assert _version(runless, "silver_options", days[-1]) == _version(
+        observed, "silver_options", days[-1]
+    )
+    assert _status(runless, "silver_options", [days[-1]]) == {days[-1]: "MATERIALIZED"}
