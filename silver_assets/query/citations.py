@@ -21,11 +21,13 @@ def citation_entries(
     from (asset, partition, run id, source data version).
     """
     entries = {}
+    anchors = answer.anchors
+    dagster = {field: provenance.get(field) for field in PROVENANCE_COLUMNS}
     for key in answer.values:
         out = prefixed_key(answer.ticker, key, multi_ticker)
         entries[out] = CitationEntry(
             preferred_anchor=answer.preferred[key],
-            audit_lineage_anchors=list(answer.anchors),
+            audit_lineage_anchors=anchors,
             legacy_aliases=[
                 prefixed_key(answer.ticker, alias, multi_ticker)
                 for alias in answer.legacy_aliases.get(key, [])
@@ -33,7 +35,7 @@ def citation_entries(
             observed_at=answer.observed_at[key],
             source_channel=SOURCE_CHANNEL,
             family=answer.family,
-            **{field: provenance.get(field) for field in PROVENANCE_COLUMNS},
+            **dagster,
         )
     return entries
 
