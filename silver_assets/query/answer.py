@@ -36,7 +36,6 @@ from silver_assets.query.models import (
 )
 from silver_assets.query.payload import (
     ActiveWindowOut,
-    CitationEntry,
     FamilyError,
     Freshness,
     Missing,
@@ -254,7 +253,7 @@ def _answer(
             status.errors.append(FamilyError(family=plan.family, error=error))
 
     by_ticker: dict[str, dict[str, Any]] = {}
-    contract: dict[str, CitationEntry] = {}
+    contract: dict[str, dict[str, Any]] = {}
     anchors: list[str] = []
     for answer, provenance in answers:
         by_ticker.setdefault(answer.ticker, {}).update(answer.values)
