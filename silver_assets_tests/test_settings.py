@@ -35,8 +35,9 @@ def test_current_settings_are_rebuilt_only_when_their_variables_change(monkeypat
     assert current_settings() is first
     monkeypatch.setenv("SILVER_LAKE_ROOT", "moved/lake")
     assert current_settings().lake_root == PROJECT_ROOT / "moved" / "lake"
-    monkeypatch.setenv("silver_snapshot_root", "lower/case")  # names match case-insensitively
-    assert current_settings().snapshot_root == PROJECT_ROOT / "lower" / "case"
+    monkeypatch.delenv("SILVER_SNAPSHOT_ROOT", raising=False)
+    monkeypatch.setenv("SILVER_SNAPSHOT_ROOT", "other/snapshots")
+    assert current_settings().snapshot_root == PROJECT_ROOT / "other" / "snapshots"
     monkeypatch.setenv("SILVER_MAX_TICKERS", "0")
     with pytest.raises(ValueError, match="SILVER_MAX_TICKERS"):
         current_settings()
