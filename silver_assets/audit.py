@@ -2,13 +2,16 @@
 
 Lines go to ``<audit_root>/Parquet_Query/<YYYY-MM-DD>/sql_retrieval_audit.log``. Writing is
 best-effort: an unwritable log is reported through Python logging and never breaks the caller.
+A query writes about thirty events; inside :meth:`AuditLog.batched` they are appended in one
+write when the batch ends, each line still stamped with the time of its event.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -62,6 +65,7 @@ class AuditLog:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._pending: list[tuple[date, str]] | None = None
 
     def path_for(self, day: date) -> Path:
         return self.root / "Parquet_Query" / day.isoformat() / "sql_retrieval_audit.log"
@@ -69,13 +73,35 @@ class AuditLog:
     def write(self, event: str, **fields: Any) -> None:
         now = datetime.now()
         line = format_line(event, fields, now)
-        path = self.path_for(now.date())
+        if self._pending is not None:
+            self._pending.append((now.date(), line))
+        else:
+            self._append(self.path_for(now.date()), [line])
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Hold the lines written inside and append them together at the end, even on error."""
+        if self._pending is not None:  # already batching: the outer batch writes them
+            yield
+            return
+        self._pending = []
+        try:
+            yield
+        finally:
+            pending, self._pending = self._pending, None
+            by_day: dict[date, list[str]] = {}
+            for day, line in pending:
+                by_day.setdefault(day, []).append(line)
+            for day, lines in by_day.items():
+                self._append(self.path_for(day), lines)
+
+    def _append(self, path: Path, lines: list[str]) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with _lock, path.open("a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
+                handle.write("".join(line + "\n" for line in lines))
         except OSError as exc:
-            _log.warning("audit log %s is not writable (%s); event was: %s", path, exc, line)
+            _log.warning("audit log %s is not writable (%s); events were: %s", path, exc, lines)
 
     def read(self, day: date | None = None) -> list[dict[str, str]]:
         path = self.path_for(day or date.today())

@@ -299,10 +299,13 @@ def bench_lake(
     log(f"  MCP query_metrics over HTTP and verify_claims, {agent_calls} calls x {repeat}")
     with peak_rss(rss, "agents"):
         agents = measure_agents(settings, request, calls=agent_calls, rounds=repeat)
+    # Other work on the machine moves every latency: say how busy it was.
+    log(f"  load average after the agent timings: {os.getloadavg()[0]:.2f}")
 
     ms = 1000.0
     return {
         **agents,
+        "load_average": os.getloadavg()[0],
         "days": len(days),
         "tickers": list(tickers),
         "cores": os.cpu_count(),
@@ -372,6 +375,7 @@ ROWS = [
         ),
     ),
     ("verify_claims, 50-claim answer, median (ms)", lambda r: f"{r['verify_50_claims_ms']:.2f}"),
+    ("load average (1 min) after the agent timings", lambda r: f"{r['load_average']:.2f}"),
     ("daily run through Dagster (s)", lambda r: f"{r['daily_run_s']:.3f}"),
     ("daily compute without Dagster (s)", lambda r: f"{r['daily_compute_s']:.3f}"),
     ("Dagster overhead of the daily run (s)", lambda r: f"{r['daily_run_overhead_s']:.3f}"),

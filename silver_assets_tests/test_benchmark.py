@@ -26,6 +26,7 @@ REQUIRED_KEYS = {
     "mcp_sdk_p50_ms",
     "mcp_jsonrpc_p50_ms",
     "verify_50_claims_ms",
+    "load_average",
 }
 
 
@@ -53,6 +54,7 @@ def test_benchmark_on_a_tiny_lake(tmp_path):
     assert min(figures[key] for key in ("mcp_sdk_p50_ms", "mcp_jsonrpc_p50_ms")) > 0
     assert render_table(results) in lines
     assert any("cores" in line for line in lines)
+    assert any("load average" in line for line in lines)
 
 
 SCALE_KEYS = {

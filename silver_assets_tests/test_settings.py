@@ -9,7 +9,7 @@ import pytest
 from silver_assets.definitions import build_defs
 from silver_assets.query.resource import SilverQueryResource
 from silver_assets.resources import SilverLakeResource
-from silver_assets.settings import PROJECT_ROOT, Settings
+from silver_assets.settings import PROJECT_ROOT, Settings, current_settings
 from silver_assets_tests.conftest import make_settings
 
 
@@ -25,6 +25,22 @@ def test_environment_names_defaults_and_relative_paths(monkeypatch):
     assert settings.snapshot_root == PROJECT_ROOT / "data" / "snapshots"
     assert settings.iv_rank_lookback_days == 90
     assert settings.max_tickers == 5
+
+
+def test_current_settings_are_rebuilt_only_when_their_variables_change(monkeypatch):
+    monkeypatch.setenv("SILVER_LAKE_ROOT", "first/lake")
+    first = current_settings()
+    assert current_settings() is first  # unchanged environment: the same object, not rebuilt
+    monkeypatch.setenv("UNRELATED_VARIABLE", "x")
+    assert current_settings() is first
+    monkeypatch.setenv("SILVER_LAKE_ROOT", "moved/lake")
+    assert current_settings().lake_root == PROJECT_ROOT / "moved" / "lake"
+    monkeypatch.delenv("SILVER_SNAPSHOT_ROOT", raising=False)
+    monkeypatch.setenv("SILVER_SNAPSHOT_ROOT", "other/snapshots")
+    assert current_settings().snapshot_root == PROJECT_ROOT / "other" / "snapshots"
+    monkeypatch.setenv("SILVER_MAX_TICKERS", "0")
+    with pytest.raises(ValueError, match="SILVER_MAX_TICKERS"):
+        current_settings()
 
 
 def test_bad_values_name_their_variables(monkeypatch):

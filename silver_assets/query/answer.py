@@ -36,7 +36,6 @@ from silver_assets.query.models import (
 )
 from silver_assets.query.payload import (
     ActiveWindowOut,
-    CitationEntry,
     FamilyError,
     Freshness,
     Missing,
@@ -142,24 +141,31 @@ class FamilyPlan:
     wanted: str
 
 
-def _plan(
-    family: str,
+def _plans(
+    families: tuple[str, ...],
     request: MetadataExtraction,
     predicates: dict[str, TimePredicate],
     as_of: date | None,
     settings: Settings,
     audit: AuditLog,
-) -> FamilyPlan:
-    dataset = FAMILY_DATASET[family]
-    predicate = predicates.get(dataset)
-    anchor, anchor_source = _anchor_for(dataset, predicate, as_of, settings, audit)
-    try:
-        window = compile_window(dataset, anchor, request, predicate)
-    except ValueError as exc:  # a predicate starting after the resolved end
-        raise InvalidRequest(str(exc)) from exc
-    spec = DATASETS[dataset]
-    wanted = (spec.anchor_key(anchor) if spec.monthly else window.end).isoformat()
-    return FamilyPlan(family, dataset, anchor_source, window, wanted)
+) -> list[FamilyPlan]:
+    """One plan per family; the anchor and window are resolved once per dataset."""
+    by_dataset: dict[str, tuple[str, ActiveWindow, str]] = {}
+    plans = []
+    for family in families:
+        dataset = FAMILY_DATASET[family]
+        if dataset not in by_dataset:
+            predicate = predicates.get(dataset)
+            anchor, anchor_source = _anchor_for(dataset, predicate, as_of, settings, audit)
+            try:
+                window = compile_window(dataset, anchor, request, predicate)
+            except ValueError as exc:  # a predicate starting after the resolved end
+                raise InvalidRequest(str(exc)) from exc
+            spec = DATASETS[dataset]
+            wanted = (spec.anchor_key(anchor) if spec.monthly else window.end).isoformat()
+            by_dataset[dataset] = (anchor_source, window, wanted)
+        plans.append(FamilyPlan(family, dataset, *by_dataset[dataset]))
+    return plans
 
 
 def answer_query(
@@ -186,6 +192,18 @@ def answer_payload(
     """
     began = time.perf_counter()
     audit = AuditLog(settings.audit_root)
+    with audit.batched():  # one append for the query's events instead of one per event
+        return _answer(settings, request, time_predicates, as_of, audit, began)
+
+
+def _answer(
+    settings: Settings,
+    request: MetadataExtraction | Mapping[str, Any],
+    time_predicates: Mapping[str, Any] | None,
+    as_of: date | str | None,
+    audit: AuditLog,
+    began: float,
+) -> QueryPayload:
     try:
         parsed, predicates = _validated(request, time_predicates)
         as_of = _as_of(as_of, parsed.as_of)
@@ -217,24 +235,25 @@ def answer_payload(
         status.error = "NO_TICKERS"
         families = tuple(f for f in families if f not in PER_TICKER_FAMILIES)
     try:
-        plans = [_plan(f, parsed, predicates, as_of, settings, audit) for f in families]
+        plans = _plans(families, parsed, predicates, as_of, settings, audit)
     except InvalidRequest as exc:
         audit.write("EXECUTION_ERROR", stage="time window", error=str(exc))
         raise
 
     requested = frozenset(r.canonical for r in routing.routed)
     multi = len(tickers) > 1
+    store = SnapshotStore(settings.snapshot_root)
     answers: list[tuple[FamilyAnswer, dict[str, Any]]] = []
     for plan in plans:
         try:
-            answers += _answer_family(plan, tickers, requested, settings, audit, status)
+            answers += _answer_family(plan, tickers, requested, store, audit, status)
         except Exception as exc:  # one family's failure must not sink the others
             error = f"{type(exc).__name__}: {exc}"
             audit.write("EXECUTION_ERROR", handler=plan.family, error=error)
             status.errors.append(FamilyError(family=plan.family, error=error))
 
     by_ticker: dict[str, dict[str, Any]] = {}
-    contract: dict[str, CitationEntry] = {}
+    contract: dict[str, dict[str, Any]] = {}
     anchors: list[str] = []
     for answer, provenance in answers:
         by_ticker.setdefault(answer.ticker, {}).update(answer.values)
@@ -306,12 +325,12 @@ def _answer_family(
     plan: FamilyPlan,
     tickers: list[str],
     requested: frozenset[str],
-    settings: Settings,
+    store: SnapshotStore,
     audit: AuditLog,
     status: QueryStatus,
 ) -> list[tuple[FamilyAnswer, dict[str, Any]]]:
     family, window = plan.family, plan.window
-    snapshot = load_snapshot(SnapshotStore(settings.snapshot_root), family, plan.wanted)
+    snapshot = load_snapshot(store, family, plan.wanted)
     status.windows[plan.dataset] = ActiveWindowOut(
         start=window.start.isoformat(),
         end=window.end.isoformat(),

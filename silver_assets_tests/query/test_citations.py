@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from silver_assets.metrics.families import SOURCE_CHANNEL, FamilyAnswer
-from silver_assets.query.citations import citation_anchor_map
-from silver_assets.query.citations import citation_entries as citation_models
+from silver_assets.query.citations import citation_anchor_map, citation_entries
+from silver_assets.query.payload import CitationEntry
 
 PROVENANCE = {
     "asset_key": "options_analysis",
@@ -13,12 +13,6 @@ PROVENANCE = {
     "source_data_version": "72a4a4b259ff891d",
     "ignored": "not a provenance field",
 }
-
-
-def citation_entries(result: FamilyAnswer, provenance, multi_ticker: bool) -> dict:
-    """The entries as the payload serialises them."""
-    entries = citation_models(result, provenance, multi_ticker)
-    return {key: entry.model_dump() for key, entry in entries.items()}
 
 
 def answer(ticker: str) -> FamilyAnswer:
@@ -68,6 +62,8 @@ def test_every_field_of_a_single_ticker_entry():
         },
     }
     assert SOURCE_CHANNEL == "silver.dagster_snapshot"
+    for entry in entries.values():  # exactly the fields of the payload's model
+        assert CitationEntry.model_validate(entry).model_dump() == entry
 
 
 def test_several_tickers_prefix_keys_and_legacy_aliases_per_ticker():
@@ -83,10 +79,7 @@ def test_several_tickers_prefix_keys_and_legacy_aliases_per_ticker():
         assert entry["preferred_anchor"] == f"IVRANK_{ticker}_2026-04-24"
         assert entry["audit_lineage_anchors"][-1] == f"{ticker}260515C00500000"
         assert entry["family"] == "options_analysis"
-    models = {}
-    for ticker in ("SPY", "QQQ", "GLD"):
-        models.update(citation_models(answer(ticker), PROVENANCE, multi_ticker=True))
-    anchors = citation_anchor_map(models)
+    anchors = citation_anchor_map(contract)
     assert anchors == {key: entry["preferred_anchor"] for key, entry in contract.items()}
     assert anchors["QQQ_latest_iv_skew"] == "IVSKEW_QQQ_2026-04-23"
 
