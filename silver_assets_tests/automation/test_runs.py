@@ -126,7 +126,12 @@ def test_killed_materialize_is_failed_and_the_next_command_recovers(lake, tmp_pa
     # Kill inside a run (not in Python's imports or between two runs) so that it is left behind.
     _wait_for_a_running_run(tmp_path / "dagster_home")
     killed.send_signal(signal.SIGKILL)
-    killed.communicate(timeout=60)  # reaps it and closes its pipes
+    # Reap it and close our ends of its pipes. Not communicate(): Dagster's compute-log `tail`
+    # children hold the pipes open until its orphan watcher notices the kill, which on a
+    # loaded machine has taken over a minute.
+    killed.wait(timeout=60)
+    killed.stdout.close()
+    killed.stderr.close()
     left = _unfinished(tmp_path / "dagster_home")
     assert left  # the kill landed inside a run: it stays unfinished
     again = _materialize(env)
