@@ -41,6 +41,16 @@ from silver_assets.sources import versions
 SCAN_CHUNK_DAYS = 21
 # Anchors per family computation: bounds memory on a year's backfill of many tickers.
 FAMILY_CHUNK_DAYS = 21
+# A family ranking IVs holds a year-long window per anchor and ticker, so its chunks also stay
+# within this many anchor-tickers: 21 anchors up to 23 tickers, 5 at 100.
+FAMILY_CHUNK_ANCHOR_TICKERS = 500
+
+
+def family_chunk_days(family: str, tickers: int) -> int:
+    """Anchors per chunk of ``family`` on a lake of ``tickers`` option tickers (at least one)."""
+    if "atm_iv_daily" not in FAMILY_INPUTS[family]:
+        return FAMILY_CHUNK_DAYS
+    return max(1, min(FAMILY_CHUNK_DAYS, FAMILY_CHUNK_ANCHOR_TICKERS // max(1, tickers)))
 
 
 def _chunks(days: Sequence[date], size: int) -> Iterator[list[date]]:
@@ -163,7 +173,7 @@ def option_family_partitions(
 ) -> tuple[pa.Table, dict[str, int]]:
     """Compute and write one option family for ``days``; its rows and rows per partition.
 
-    Anchors go in chunks of ``FAMILY_CHUNK_DAYS``: each chunk stands on the snapshot the
+    Anchors go in chunks of ``family_chunk_days``: each chunk stands on the snapshot the
     previous one just wrote, as a daily run stands on yesterday's, so memory and reads stay
     those of one chunk however long the backfill. The rows returned (for the UI's
     per-partition metadata) leave out the IV-rank window, the one column that grows with history.
@@ -172,13 +182,16 @@ def option_family_partitions(
     store = SnapshotStore(settings.snapshot_root)
     tables: list[pa.Table] = []
     counts: dict[str, int] = {}
-    for chunk in _chunks(sorted(days), FAMILY_CHUNK_DAYS):
+    tickers = len(files.options_files(settings.lake_root, max(days))) if days else 0
+    for chunk in _chunks(sorted(days), family_chunk_days(family, tickers)):
         inputs = daily_inputs(store, family, chunk, settings)
         table = option_family(con, family, inputs, chunk, settings)
         # The stored daily rows carry their lake files' origin: no lake footer is reread here.
         origin = recorded_origin(inputs.values())
         counts |= write_partitions(store, family, table, chunk, "anchor_date", run_id, origin)
-        tables.append(table.drop_columns([c for c in ("atm_window",) if c in table.column_names]))
+        kept = table.drop_columns([c for c in ("atm_window",) if c in table.column_names])
+        # Copied: columns of DuckDB's Arrow result keep the whole result (the windows) alive.
+        tables.append(pc.take(kept, pa.array(range(kept.num_rows), pa.int64())))
     return pa.concat_tables(tables, promote_options="permissive"), counts
 
 

@@ -88,3 +88,12 @@ def test_recorded_origin_combines_the_rows_of_every_table() -> None:
     assert recorded_origin([rows(), pa.table({"x": pa.array([], pa.int8())})]) == UNKNOWN
     assert recorded_origin([rows(SYNTHETIC), pa.table({"x": [1]})]) == UNKNOWN
     assert recorded_origin([rows(SYNTHETIC, None)]) == UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("tickers", "anchors"), [(0, 21), (1, 21), (5, 21), (23, 21), (24, 20), (100, 5), (501, 1)]
+)
+def test_iv_rank_chunks_stay_within_the_anchor_ticker_budget(tickers, anchors) -> None:
+    assert materialize.family_chunk_days("options_analysis", tickers) == anchors
+    # The other families carry no year-long window: their chunks stay 21 anchors.
+    assert materialize.family_chunk_days("put_call_ratio", tickers) == 21
