@@ -80,6 +80,7 @@ PROFILE_ROWS: list[tuple[str, str, str]] = [
     ("  of which planned events", "_log_asset_planned_events", "run_domain.py"),
     ("every stored event (store_event)", "store_event", "sqlite_event_log.py"),
     ("  of which a new run's SQLite shard (_initdb)", "_initdb", "sqlite_event_log.py"),
+    ("SQLAlchemy engines created (create_engine)", "create_engine", "sqlalchemy/engine/create.py"),
     ("runless source observation", "record_observation", "sources/assets.py"),
     ("contract checks (check_dataset)", "check_dataset", "checks/assets.py"),
     ("options daily scan asset", "options_daily_scan", "metrics/assets.py"),
@@ -116,6 +117,8 @@ def measure(
     """One ``phase`` run by ``python`` on a fresh copy of the backfilled state."""
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(base, work)
+    # Each checkout configures the instance its own way (``benchmark._scale_instance``).
+    (work / "dagster" / "dagster.yaml").unlink(missing_ok=True)
     args = {
         "settings": settings_dict(with_state(settings, work)),
         "instance": str(work / "dagster"),

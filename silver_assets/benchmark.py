@@ -41,6 +41,7 @@ from silver_assets.agents_benchmark import measure_agents
 from silver_assets.automation.runs import run_dataset
 from silver_assets.checks.assets import check_dataset, contract_report
 from silver_assets.definitions import build_defs
+from silver_assets.instance_storage import project_instance_home
 from silver_assets.lake import files
 from silver_assets.lake.generator import (
     DEFAULT_END_DATE,
@@ -532,9 +533,11 @@ def in_fresh_process(phase: Callable[..., Any], *args: Any) -> Measured:
 
 
 def _scale_instance(folder: Path) -> dg.DagsterInstance:
-    """A persistent instance (SQLite, like a deployment's) shared by the backfill and daily run."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.local_temp(tempdir=str(folder))
+    """A persistent instance (SQLite, like a deployment's) shared by the backfill and daily run.
+
+    Configured like ``dagster_home``, so it stores events as a deployment does.
+    """
+    return dg.DagsterInstance.from_config(str(project_instance_home(folder)))
 
 
 def options_backfill(settings: Settings, instance_dir: Path) -> int:

@@ -148,15 +148,20 @@ class CachedSqliteEventLogStorage(SqliteEventLogStorage):
     """Dagster's run-sharded SQLite event log (``index.db`` + one file per run), engines cached."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
-        self._engines = CachedEngines(keep=RUN_SHARDS_KEPT + 1)  # + the index shard
+        self._index_engine = CachedEngines()
+        self._run_engines = CachedEngines(keep=RUN_SHARDS_KEPT)
         super().__init__(base_dir, inst_data)
+
+    def _engine_of(self, shard: str) -> Engine:
+        engines = self._index_engine if shard == INDEX_SHARD_NAME else self._run_engines
+        return engines.get(self.conn_string_for_shard(shard))
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
         # As Dagster's, minus the engine per call: the lock serializes this storage's threads,
-        # so an engine is never disposed while one of them uses it.
+        # so a run shard's engine is never disposed while one of them uses it.
         with self._db_lock:
-            engine = self._engines.get(self.conn_string_for_shard(shard))
+            engine = self._engine_of(shard)
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
@@ -166,13 +171,20 @@ class CachedSqliteEventLogStorage(SqliteEventLogStorage):
                 if shard != INDEX_SHARD_NAME:  # into <run_id>.db, where watchers look
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
+    def has_table(self, table_name: str) -> bool:
+        # Dagster's builds an engine for this, and asks it for every stored asset event; inside
+        # an index transaction, so without the lock.
+        with self._engine_of(INDEX_SHARD_NAME).connect() as conn:
+            return bool(conn.dialect.has_table(conn, table_name))
+
     def wipe(self) -> None:
         with self._db_lock:  # wipe deletes the run shards' files: close them first
-            self._engines.dispose()
+            self._run_engines.dispose()
         super().wipe()
 
     def dispose(self) -> None:
-        self._engines.dispose()
+        self._run_engines.dispose()
+        self._index_engine.dispose()
         super().dispose()
 
 

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -30,6 +29,7 @@ from silver_assets.automation.runs import (
     newest_alone,
 )
 from silver_assets.cli import SAMPLE_REQUEST
+from silver_assets.instance_storage import project_instance_home
 from silver_assets.partitions import PARTITIONS_BY_DATASET, register_partitions
 from silver_assets.query.answer import answer_query
 from silver_assets.settings import PROJECT_ROOT, Settings
@@ -59,9 +59,11 @@ def lake(tmp_path_factory) -> tuple[Settings, dict]:
 
 
 def _fresh(settings: Settings, where: Path) -> tuple[Settings, dict[str, str]]:
-    """Settings with their own snapshot folder, and a CLI environment with a new DAGSTER_HOME."""
+    """Settings with their own snapshot folder, and a CLI environment with a new DAGSTER_HOME
+    configured like the project's (its instance storage)."""
     mine = settings.replace(snapshot_root=where / "snapshots")
-    env = {**os.environ, **mine.environment(), "DAGSTER_HOME": str(where / "dagster_home")}
+    home = project_instance_home(where / "dagster_home")
+    env = {**os.environ, **mine.environment(), "DAGSTER_HOME": str(home)}
     return mine, env
 
 
@@ -175,8 +177,7 @@ def _dead_pid() -> int:
 
 
 def test_project_instance_enables_run_monitoring(tmp_path):
-    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", tmp_path / "dagster.yaml")
-    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+    with dg.DagsterInstance.from_config(str(project_instance_home(tmp_path))) as instance:
         assert instance.run_monitoring_enabled
         assert instance.run_monitoring_start_timeout_seconds == 180
         assert instance.run_monitoring_max_runtime_seconds == 3 * 3600
