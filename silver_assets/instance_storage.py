@@ -19,6 +19,8 @@ Dagster's were (``max_overflow=-1``), so no thread waits for a pooled connection
   checkpoint, which writes them to the ``.db`` file as closing the connection did.
 - A long-lived webserver or daemon reads many runs' shards: only the most recent run shards keep
   an engine (and its open files).
+- A new run's shard is a copy of an empty shard that Dagster's own code made once per process,
+  linked into place atomically, so two processes never both create it.
 
 ``SilverInstance`` (the ``instance_class`` of ``dagster_home/dagster.yaml``) makes this the
 default storage of every instance folder holding that file, under the folder itself, in the same
@@ -30,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -55,7 +58,7 @@ from dagster._core.storage.sqlite_storage import (
 )
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from silver_assets.settings import PROJECT_ROOT
 
@@ -150,6 +153,7 @@ class CachedSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._index_engine = CachedEngines()
         self._run_engines = CachedEngines(keep=RUN_SHARDS_KEPT)
+        self._empty_run_shard: bytes | None = None
         super().__init__(base_dir, inst_data)
 
     def _engine_of(self, shard: str) -> Engine:
@@ -170,6 +174,33 @@ class CachedSqliteEventLogStorage(SqliteEventLogStorage):
                     yield conn
                 if shard != INDEX_SHARD_NAME:  # into <run_id>.db, where watchers look
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _initdb(self, engine: Engine, for_index_shard: bool = False) -> None:
+        # Dagster's creates a new run's shard table by table, each its own synced commit (21),
+        # then reads its alembic scripts to stamp it: 0.1 s per run. A copy of an empty shard
+        # made that way once is the same file.
+        path = engine.url.database
+        if for_index_shard or not path or os.path.exists(path) or not self._copy_empty_shard(path):
+            super()._initdb(engine, for_index_shard)
+
+    def _copy_empty_shard(self, path: str) -> bool:
+        """Whether ``path`` is now an empty run shard (False: another process created it first)."""
+        if self._empty_run_shard is None:
+            with tempfile.TemporaryDirectory(prefix="silver-empty-shard-") as folder:
+                empty = Path(folder) / "empty.db"
+                engine = db.create_engine(f"sqlite:///{empty}", poolclass=NullPool)
+                super()._initdb(engine)
+                engine.dispose()  # the last connection closed: WAL checkpointed and removed
+                self._empty_run_shard = empty.read_bytes()
+        partial = Path(f"{path}.{os.getpid()}.partial")
+        partial.write_bytes(self._empty_run_shard)
+        try:
+            os.link(partial, path)  # atomic, and never over a shard another process made
+        except FileExistsError:
+            return False
+        finally:
+            partial.unlink()
+        return True
 
     def has_table(self, table_name: str) -> bool:
         # Dagster's builds an engine for this, and asks it for every stored asset event; inside

@@ -6,10 +6,12 @@
   the other's writes, and so do threads sharing one instance.
 - A watcher of a run (the webserver's live run logs) sees events another instance stores while
   its connection stays open.
+- A new run's shard, copied from an empty one, is the file Dagster's own storage creates.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -136,3 +138,30 @@ def test_a_watcher_sees_events_another_instance_stores(tmp_path):
         writer.report_engine_event("second", run)  # the writer's connection stays open
         assert arrived.wait(timeout=20), f"the watcher saw only {seen}"
         watcher.event_log_storage.end_watch("watched", callback)
+
+
+def _shard(path: Path) -> tuple[list, list, list]:
+    with sqlite3.connect(path) as conn:
+        return (
+            sorted(conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall()),
+            conn.execute("SELECT version_num FROM alembic_version").fetchall(),
+            conn.execute("PRAGMA journal_mode").fetchall(),
+        )
+
+
+def test_a_new_run_shard_is_the_one_dagster_creates(tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with (
+        dg.DagsterInstance.from_config(str(project_instance_home(tmp_path / "ours"))) as ours,
+        dg.DagsterInstance.from_config(str(plain)) as dagsters,
+    ):
+        for run_id in ("first", "second"):  # the second is a copy of the first's empty shard
+            with ours.event_log_storage.run_connection(run_id):
+                pass
+        with dagsters.event_log_storage.run_connection("second"):
+            pass
+        copied = Path(ours.event_log_storage.path_for_shard("second"))
+        created = Path(dagsters.event_log_storage.path_for_shard("second"))
+        assert _shard(copied) == _shard(created)
+        assert not list(copied.parent.glob("*.partial"))
