@@ -41,7 +41,6 @@ from silver_assets.agents_benchmark import measure_agents
 from silver_assets.automation.runs import run_dataset
 from silver_assets.checks.assets import check_dataset, contract_report
 from silver_assets.definitions import build_defs
-from silver_assets.instance_storage import project_instance_home
 from silver_assets.lake import files
 from silver_assets.lake.generator import (
     DEFAULT_END_DATE,
@@ -537,6 +536,9 @@ def _scale_instance(folder: Path) -> dg.DagsterInstance:
 
     Configured like ``dagster_home``, so it stores events as a deployment does.
     """
+    # Here, not at the top: Dagster's SQLite storage modules add 20 MB to every phase's RSS.
+    from silver_assets.instance_storage import project_instance_home
+
     return dg.DagsterInstance.from_config(str(project_instance_home(folder)))
 
 
