@@ -3,7 +3,8 @@
 Why: Dagster's SQLite storages (dagster 1.13) build a new SQLAlchemy engine, with ``NullPool``, for
 every transaction. Each stored event therefore opens the SQLite file, writes, and closes it, and
 closing the last connection of a WAL database checkpoints it to disk. A daily run of the newest
-anchor stores about 500 events, and that alone cost most of its wall time, more than the compute.
+anchor (3 runs, 95 events) opened 516 connections, and storing its events cost more CPU than
+computing its metrics.
 
 The storages here keep one engine per database file for the storage's life. Its pool keeps one
 idle connection open; any further connection a concurrent thread needs is opened and closed as
