@@ -17,8 +17,11 @@ among good ones.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -59,6 +62,9 @@ IV_MISSING_WARN_SHARE = 0.5
 # Rows read and validated at once: bounds memory (about 1.3 KB a row while pandera checks it)
 # whatever the number of tickers or days.
 ROW_CHUNK_ROWS = 250_000
+# Chunks screened at once: one DuckDB query alone keeps about one core busy (its chunk is
+# small), and the chunks are independent. Each holds one chunk's columns in memory.
+SCREEN_WORKERS = 2
 
 
 @dataclass
@@ -549,6 +555,31 @@ def screen(
     return Screen(int(groups[GROUP_ROWS].sum()), groups, failing)
 
 
+@contextmanager
+def _screens(
+    dataset: str,
+    schema: pa.DataFrameSchema,
+    chunks: Sequence[Sequence[Path]],
+    columns: Sequence[str],
+) -> Iterator[list[Future[Screen] | None]]:
+    """Each chunk's screen, run by :data:`SCREEN_WORKERS` threads with a DuckDB connection
+    each; the chunks not yet started when the caller leaves are dropped."""
+    database = duckdb.connect()
+    local = threading.local()
+
+    def screen_chunk(chunk: Sequence[Path]) -> Screen:
+        if not hasattr(local, "con"):
+            local.con = sql.prepare(database.cursor())
+        return screen(local.con, dataset, schema, chunk, columns)
+
+    workers = ThreadPoolExecutor(SCREEN_WORKERS, thread_name_prefix="contract-screen")
+    try:
+        yield [workers.submit(screen_chunk, chunk) for chunk in chunks]
+    finally:
+        workers.shutdown(wait=True, cancel_futures=True)
+        database.close()
+
+
 # --------------------------------------------------------------------------------- validation
 
 
@@ -599,10 +630,16 @@ def validate(dataset: str, paths: Sequence[Path], screened: bool = True) -> Cont
     columns = sorted(present & (set(required) | set(OPTIONAL_COLUMNS[dataset])))
     schema = schema_factory()
     counts: Counter[tuple[str, str]] = Counter()
-    with sql.prepare(duckdb.connect()) as con:
-        for chunk in _chunks(paths, rows, ROW_CHUNK_ROWS):
+    chunks = list(_chunks(paths, rows, ROW_CHUNK_ROWS))
+    unscreened: list[Future[Screen] | None] = [None] * len(chunks)
+    with (
+        _screens(dataset, schema, chunks, columns)
+        if screened
+        else nullcontext(unscreened) as screens
+    ):
+        for chunk, screening in zip(chunks, screens, strict=True):
             try:
-                found = screen(con, dataset, schema, chunk, columns) if screened else None
+                found = screening.result() if screening else None
                 # Only where a rule fails are the rows read, for pandera to name every failure.
                 read = found is None or bool(found.failing)
                 frame = _read_frame(dataset, schema, chunk, columns) if read else None

@@ -7,8 +7,10 @@ files into its own tmp_path, in the lake layout, and validates it.
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -709,3 +711,41 @@ def test_a_rule_without_a_screen_form_is_refused() -> None:
     matching = pap.DataFrameSchema({"gpr": pap.Column(str, pap.Check.str_matches("x"))})
     with pytest.raises(ValueError, match="no form for check 'str_matches' of 'gpr'"):
         contracts.screen_rules(matching, frozenset({"gpr"}))
+
+
+def test_chunks_are_screened_by_two_workers_at_once(
+    demo_lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = sorted(demo_lake.glob("options/*/*.parquet"))
+    serial = validate("options", paths, screened=False)
+    # Each worker's first screen waits for the other's: one thread alone would time out.
+    both_started = threading.Barrier(contracts.SCREEN_WORKERS, timeout=30)
+    threads: set[str] = set()
+    screen = contracts.screen
+
+    def screen_together(*args: Any) -> contracts.Screen:
+        name = threading.current_thread().name
+        if name not in threads:
+            threads.add(name)
+            both_started.wait()
+        return screen(*args)
+
+    monkeypatch.setattr(contracts, "screen", screen_together)
+    monkeypatch.setattr(contracts, "ROW_CHUNK_ROWS", 1)  # a chunk per file
+    assert validate("options", paths) == serial
+    assert len(threads) == 2
+
+
+def test_a_corrupt_file_in_the_later_chunk_is_read_failed_naming_it(
+    demo_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = sorted(demo_lake.glob("options/*/*.parquet"))
+    data = bytearray(paths[-1].read_bytes())
+    data[4 : len(data) // 2] = b"\xab" * (len(data) // 2 - 4)  # keep magic bytes and footer
+    bad = tmp_path / paths[-1].relative_to(demo_lake)
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(bytes(data))
+    monkeypatch.setattr(contracts, "ROW_CHUNK_ROWS", 1)
+    report = validate("options", [*paths[:-1], bad])
+    assert report.status == "READ_FAILED"
+    assert list(report.unreadable) == [str(bad)]
