@@ -17,8 +17,11 @@ among good ones.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -26,6 +29,8 @@ from typing import Any, cast
 import duckdb
 import pandera.polars as pa
 import polars as pl
+import pyarrow.parquet as pq
+import pyarrow.types as pa_types
 
 from silver_assets import storage
 from silver_assets.lake.layout import NEWER_OPTIONS_COLUMNS, OPTIONS_SCHEMA
@@ -59,6 +64,9 @@ IV_MISSING_WARN_SHARE = 0.5
 # Rows read and validated at once: bounds memory (about 1.3 KB a row while pandera checks it)
 # whatever the number of tickers or days.
 ROW_CHUNK_ROWS = 250_000
+# Chunks screened at once: one DuckDB query alone keeps about one core busy (its chunk is
+# small), and the chunks are independent. Each holds one chunk's columns in memory.
+SCREEN_WORKERS = 2
 
 
 @dataclass
@@ -126,9 +134,13 @@ def _count_where(condition: str) -> str:
     return f"CAST(sum(CAST({condition} AS INTEGER)) AS BIGINT)"
 
 
-def _row_rule(name: str, ok: str) -> ScreenFormFactory:
-    """The screen form of a row-wise rule whose SQL ``ok`` is true where a row keeps it."""
-    return lambda _: ScreenForm({name: _count_where(f"NOT ({ok})")}, pl.col(name))
+def _row_rule(name: str, breaks: str) -> ScreenFormFactory:
+    """The screen form of a row-wise rule whose SQL ``breaks`` is true where a row breaks it.
+
+    A missing operand makes ``breaks`` null, which counts as keeping the rule, as in pandera's
+    form; leaving out the ``IS NULL`` branches makes the screen's expressions cheaper.
+    """
+    return lambda _: ScreenForm({name: _count_where(breaks)}, pl.col(name))
 
 
 def _unique(keys: Sequence[str]) -> pa.Check:
@@ -150,11 +162,8 @@ def _pp_matches_ratio(pp: str, ratio: str) -> pa.Check:
 
     def screen_form(columns: frozenset[str]) -> ScreenForm:
         expected = f"100.0 * {ratio}"
-        close = (
-            f"{pp} IS NULL OR {ratio} IS NULL "
-            f"OR abs({pp} - {expected}) <= 1e-6 + 1e-6 * abs({expected})"
-        )
-        return _row_rule(name, close if ratio in columns else "true")(columns)
+        apart = f"abs({pp} - {expected}) > 1e-6 + 1e-6 * abs({expected})"
+        return _row_rule(name, apart if ratio in columns else "false")(columns)
 
     return pa.Check(
         lambda data: data.lazyframe.select(
@@ -245,7 +254,7 @@ def _options_schema() -> pa.DataFrameSchema:
                 pl.col("bid").is_null()
                 | pl.col("ask").is_null()
                 | (pl.col("bid") <= pl.col("ask")),
-                _row_rule("bid_le_ask", "bid IS NULL OR ask IS NULL OR bid <= ask"),
+                _row_rule("bid_le_ask", "bid > ask"),
             ),
             _frame_check(
                 "moneyness_pct_is_100x_abs_strike_over_spot",
@@ -254,9 +263,8 @@ def _options_schema() -> pa.DataFrameSchema:
                 | ((moneyness - expected_moneyness).abs() <= 0.01 + 1e-4 * expected_moneyness),
                 _row_rule(
                     "moneyness_pct_is_100x_abs_strike_over_spot",
-                    f"moneyness_pct IS NULL OR ({EXPECTED_MONEYNESS_SQL}) IS NULL OR "
                     f"abs(moneyness_pct - {EXPECTED_MONEYNESS_SQL}) "
-                    f"<= 0.01 + 1e-4 * {EXPECTED_MONEYNESS_SQL}",
+                    f"> 0.01 + 1e-4 * {EXPECTED_MONEYNESS_SQL}",
                 ),
             ),
             _pp_matches_ratio("spread_pct", "spread_ratio"),
@@ -437,6 +445,94 @@ BUILTIN_SQL: dict[str, Callable[[str, Mapping[str, Any]], str]] = {
 }
 
 
+def _not_null_alias(column: str) -> str:
+    return f"{column} not_nullable"
+
+
+def _check_alias(column: str, check: pa.Check) -> str:
+    return f"{column} {check.error}"
+
+
+# The bounds a built-in check puts on a column's (min, max), for a proof from statistics.
+BUILTIN_BOUNDS: dict[str, Callable[[Any, Any, Mapping[str, Any]], bool]] = {
+    "greater_than": lambda low, _, s: low > s["min_value"],
+    "greater_than_or_equal_to": lambda low, _, s: low >= s["min_value"],
+    "less_than": lambda _, high, s: high < s["max_value"],
+    "less_than_or_equal_to": lambda _, high, s: high <= s["max_value"],
+    "in_range": lambda low, high, s: (
+        (low >= s["min_value"] if s["include_min"] else low > s["min_value"])
+        and (high <= s["max_value"] if s["include_max"] else high < s["max_value"])
+    ),
+}
+# Stored types the read does not change: a null count from the footer is then the column's.
+UNCAST_TYPES: dict[Any, Callable[[pa_types.DataType], bool]] = {
+    pl.Date: pa_types.is_date32,
+    pl.String: lambda kind: pa_types.is_string(kind) or pa_types.is_large_string(kind),
+}
+
+
+@dataclass(frozen=True)
+class ColumnProof:
+    """What a column's footer statistics can prove: its not-null rule (by alias, when the
+    schema has one) and its bound rules (alias, bound test, the check's statistics)."""
+
+    name: str
+    dtype: Any
+    not_null: str | None
+    bounds: tuple[tuple[str, Callable[[Any, Any, Mapping[str, Any]], bool], Any], ...]
+
+
+def column_proofs(schema: pa.DataFrameSchema) -> list[ColumnProof]:
+    """The column rules of ``schema`` that footer statistics may prove (:func:`proven_rules`)."""
+    proofs = []
+    for name, column in schema.columns.items():
+        bounds = tuple(
+            (_check_alias(name, check), BUILTIN_BOUNDS[check.name], check.statistics)
+            for check in column.checks
+            if check.name in BUILTIN_BOUNDS
+        )
+        not_null = None if column.nullable else _not_null_alias(name)
+        if bounds or not_null:
+            proofs.append(ColumnProof(name, column.dtype.type, not_null, bounds))
+    return proofs
+
+
+def proven_rules(footer: pq.FileMetaData, proofs: Sequence[ColumnProof]) -> frozenset[str]:
+    """The column rules of ``proofs`` (by screen alias) that every row of the file keeps,
+    proven by the min, max and null count its writer stored for every row group.
+
+    Bounds are proven on numeric columns only, whose values the read only widens to DOUBLE;
+    Parquet leaves NaN out of min and max, and the read turns NaN into null, which passes.
+    A row group without statistics proves nothing, so its rules stay in the screen.
+    """
+    stored = footer.schema.to_arrow_schema()
+    fields, types = stored.names, stored.types
+    leaves = {name: index for index, name in enumerate(footer.schema.names)}
+    groups = [footer.row_group(group) for group in range(footer.num_row_groups)]
+    proven = set()
+    for proof in proofs:
+        index = leaves.get(proof.name)
+        # Leaves and fields line up in a flat file; where they do not, this proves nothing.
+        if index is None or index >= len(fields) or fields[index] != proof.name:
+            continue
+        statistics = [group.column(index).statistics for group in groups]
+        if not statistics or any(s is None or not s.has_null_count for s in statistics):
+            continue
+        kind = types[index]
+        uncast = UNCAST_TYPES.get(proof.dtype, lambda _: False)(kind)
+        if proof.not_null and uncast and all(s.null_count == 0 for s in statistics):
+            proven.add(proof.not_null)
+        if proof.bounds and (pa_types.is_floating(kind) or pa_types.is_integer(kind)):
+            ranges = [(s.min, s.max) for s in statistics if s.has_min_max]
+            if len(ranges) == len(statistics):
+                proven.update(
+                    alias
+                    for alias, bound, limits in proof.bounds
+                    if all(bound(low, high, limits) for low, high in ranges)
+                )
+    return frozenset(proven)
+
+
 @dataclass(frozen=True)
 class ScreenRule:
     """One rule of a schema in the screen: the name pandera reports it by, and its form."""
@@ -445,8 +541,11 @@ class ScreenRule:
     form: ScreenForm
 
 
-def screen_rules(schema: pa.DataFrameSchema, columns: frozenset[str]) -> list[ScreenRule]:
-    """Every rule of ``schema`` that applies to a chunk with ``columns``, in its screen form.
+def screen_rules(
+    schema: pa.DataFrameSchema, columns: frozenset[str], proven: frozenset[str] = frozenset()
+) -> list[ScreenRule]:
+    """Every rule of ``schema`` that applies to a chunk with ``columns``, in its screen form,
+    but the column rules ``proven`` for every row by the chunk's footers (:func:`proven_rules`).
 
     The read casts every column to its schema type, so pandera's dtype checks hold by
     construction; everything else the schema says must have a form here, or this fails.
@@ -458,15 +557,17 @@ def screen_rules(schema: pa.DataFrameSchema, columns: frozenset[str]) -> list[Sc
         if column.unique:
             raise ValueError(f"the screen has no form for the unique flag of column {name!r}")
         quoted = f'"{name}"'
-        if not column.nullable:
-            alias = f"{name} not_nullable"
+        if not column.nullable and _not_null_alias(name) not in proven:
+            alias = _not_null_alias(name)
             form = ScreenForm({alias: _count_where(f"{quoted} IS NULL")}, pl.col(alias))
             rules.append(ScreenRule("not_nullable", form))
         for check in column.checks:
             to_sql = BUILTIN_SQL.get(check.name)
             if to_sql is None:
                 raise ValueError(f"the screen has no form for check {check.name!r} of {name!r}")
-            alias = f"{name} {check.error}"
+            alias = _check_alias(name, check)
+            if alias in proven:
+                continue
             ok = to_sql(quoted, check.statistics)
             form = ScreenForm({alias: _count_where(f"NOT ({ok})")}, pl.col(alias))
             rules.append(ScreenRule(str(check.error), form))
@@ -497,10 +598,12 @@ def screen(
     schema: pa.DataFrameSchema,
     paths: Sequence[Path],
     columns: Sequence[str],
+    proven: frozenset[str] = frozenset(),
 ) -> Screen:
-    """Count the rows of ``paths`` failing each rule of ``schema``, in one pass of DuckDB."""
+    """Count the rows of ``paths`` failing each rule of ``schema``, in one pass of DuckDB,
+    but the column rules ``proven`` by the footers of all of them."""
     present = frozenset(columns) | ({"retrieval_date"} if dataset == "macro" else set())
-    rules = screen_rules(schema, present)
+    rules = screen_rules(schema, present, proven)
     aggregates = {alias: sql for rule in rules for alias, sql in rule.form.aggregates.items()}
     keys = [FILE_COLUMN, *SCREEN_GROUPS[dataset]]
     # Only what a rule reads: the required columns no rule checks need not be decoded.
@@ -549,6 +652,33 @@ def screen(
     return Screen(int(groups[GROUP_ROWS].sum()), groups, failing)
 
 
+@contextmanager
+def _screens(
+    dataset: str,
+    schema: pa.DataFrameSchema,
+    chunks: Sequence[Sequence[Path]],
+    columns: Sequence[str],
+    proofs: Mapping[Path, frozenset[str]],
+) -> Iterator[list[Future[Screen] | None]]:
+    """Each chunk's screen, run by :data:`SCREEN_WORKERS` threads with a DuckDB connection
+    each; the chunks not yet started when the caller leaves are dropped."""
+    database = duckdb.connect()
+    local = threading.local()
+
+    def screen_chunk(chunk: Sequence[Path]) -> Screen:
+        if not hasattr(local, "con"):
+            local.con = sql.prepare(database.cursor())
+        proven = frozenset[str].intersection(*(proofs[path] for path in chunk))
+        return screen(local.con, dataset, schema, chunk, columns, proven)
+
+    workers = ThreadPoolExecutor(SCREEN_WORKERS, thread_name_prefix="contract-screen")
+    try:
+        yield [workers.submit(screen_chunk, chunk) for chunk in chunks]
+    finally:
+        workers.shutdown(wait=True, cancel_futures=True)
+        database.close()
+
+
 # --------------------------------------------------------------------------------- validation
 
 
@@ -567,13 +697,17 @@ def validate(dataset: str, paths: Sequence[Path], screened: bool = True) -> Cont
         report.message = f"no {dataset} files found"
         return report
 
+    schema = schema_factory()
+    column_rules = column_proofs(schema)
     present: set[str] = set()
     rows: dict[Path, int] = {}
+    proofs: dict[Path, frozenset[str]] = {}
     for path in paths:
         try:
             footer = storage.read_metadata(path)
             names = set(footer.schema.to_arrow_schema().names)
             rows[path] = footer.num_rows
+            proofs[path] = proven_rules(footer, column_rules)
         except Exception as exc:  # pyarrow raises several types for corrupt footers
             report.unreadable[str(path)] = f"{type(exc).__name__}: {exc}"
             continue
@@ -597,12 +731,17 @@ def validate(dataset: str, paths: Sequence[Path], screened: bool = True) -> Cont
         return report
 
     columns = sorted(present & (set(required) | set(OPTIONAL_COLUMNS[dataset])))
-    schema = schema_factory()
     counts: Counter[tuple[str, str]] = Counter()
-    with sql.prepare(duckdb.connect()) as con:
-        for chunk in _chunks(paths, rows, ROW_CHUNK_ROWS):
+    chunks = list(_chunks(paths, rows, ROW_CHUNK_ROWS))
+    unscreened: list[Future[Screen] | None] = [None] * len(chunks)
+    with (
+        _screens(dataset, schema, chunks, columns, proofs)
+        if screened
+        else nullcontext(unscreened) as screens
+    ):
+        for chunk, screening in zip(chunks, screens, strict=True):
             try:
-                found = screen(con, dataset, schema, chunk, columns) if screened else None
+                found = screening.result() if screening else None
                 # Only where a rule fails are the rows read, for pandera to name every failure.
                 read = found is None or bool(found.failing)
                 frame = _read_frame(dataset, schema, chunk, columns) if read else None

@@ -7,8 +7,10 @@ files into its own tmp_path, in the lake layout, and validates it.
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -709,3 +711,104 @@ def test_a_rule_without_a_screen_form_is_refused() -> None:
     matching = pap.DataFrameSchema({"gpr": pap.Column(str, pap.Check.str_matches("x"))})
     with pytest.raises(ValueError, match="no form for check 'str_matches' of 'gpr'"):
         contracts.screen_rules(matching, frozenset({"gpr"}))
+
+
+def test_chunks_are_screened_by_two_workers_at_once(
+    demo_lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = sorted(demo_lake.glob("options/*/*.parquet"))
+    serial = validate("options", paths, screened=False)
+    # Each worker's first screen waits for the other's: one thread alone would time out.
+    both_started = threading.Barrier(contracts.SCREEN_WORKERS, timeout=30)
+    threads: set[str] = set()
+    screen = contracts.screen
+
+    def screen_together(*args: Any) -> contracts.Screen:
+        name = threading.current_thread().name
+        if name not in threads:
+            threads.add(name)
+            both_started.wait()
+        return screen(*args)
+
+    monkeypatch.setattr(contracts, "screen", screen_together)
+    monkeypatch.setattr(contracts, "ROW_CHUNK_ROWS", 1)  # a chunk per file
+    assert validate("options", paths) == serial
+    assert len(threads) == 2
+
+
+def test_a_corrupt_file_in_the_later_chunk_is_read_failed_naming_it(
+    demo_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = sorted(demo_lake.glob("options/*/*.parquet"))
+    data = bytearray(paths[-1].read_bytes())
+    data[4 : len(data) // 2] = b"\xab" * (len(data) // 2 - 4)  # keep magic bytes and footer
+    bad = tmp_path / paths[-1].relative_to(demo_lake)
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(bytes(data))
+    monkeypatch.setattr(contracts, "ROW_CHUNK_ROWS", 1)
+    report = validate("options", [*paths[:-1], bad])
+    assert report.status == "READ_FAILED"
+    assert list(report.unreadable) == [str(bad)]
+
+
+# --- column rules proven by the footers' statistics -----------------------------------------
+
+
+def _proven(path: Path) -> frozenset[str]:
+    schema = contracts.DATASETS["options"][1]()
+    return contracts.proven_rules(pq.read_metadata(path), contracts.column_proofs(schema))
+
+
+def test_a_valid_chain_proves_its_numeric_bounds_and_string_keys(
+    chain: pa.Table, tmp_path: Path
+) -> None:
+    proven = _proven(_write_options(tmp_path, chain))
+    assert {"volume greater_than_or_equal_to(0)", "strike greater_than(0)"} <= proven
+    assert "symbol not_nullable" in proven
+    # Dates stored as text may not parse: the read's TRY_CAST could null them.
+    assert chain.schema.field("snapshot_date").type == pa.string()
+    assert "snapshot_date not_nullable" not in proven
+    assert not any("isin" in rule for rule in proven)  # min and max cannot prove membership
+
+
+def test_a_value_out_of_bounds_proves_nothing_of_its_rule(chain: pa.Table, tmp_path: Path) -> None:
+    volume = chain.column("volume").to_numpy().copy()
+    volume[3] = -1
+    proven = _proven(_write_options(tmp_path, _replace(chain, "volume", volume)))
+    assert "volume greater_than_or_equal_to(0)" not in proven
+    assert "open_interest greater_than_or_equal_to(0)" in proven
+
+
+def test_a_file_without_statistics_is_screened_row_by_row(chain: pa.Table, tmp_path: Path) -> None:
+    volume = chain.column("volume").to_numpy().copy()
+    volume[3] = -1
+    path = _options_path(tmp_path, DAY2)
+    path.parent.mkdir(parents=True)
+    pq.write_table(_replace(chain, "volume", volume), path, write_statistics=False)
+    assert _proven(path) == frozenset()
+    report = validate("options", [path])
+    assert report.failures_by_rule == {"greater_than_or_equal_to(0)": {path.name: 1}}
+
+
+def test_the_screen_leaves_out_the_rules_every_footer_proves(
+    demo_lake: Path, chain: pa.Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    volume = chain.column("volume").to_numpy().copy()
+    volume[3] = -1
+    good = _options_path(demo_lake, DAY1)
+    bad = _write_options(tmp_path, _replace(chain, "volume", volume))
+    screened: list[set[str]] = []
+    screen = contracts.screen
+
+    def recording(*args: Any) -> contracts.Screen:
+        found = screen(*args)
+        screened.append(set(found.groups.columns))
+        return found
+
+    monkeypatch.setattr(contracts, "screen", recording)
+    assert validate("options", [good]).passed
+    assert "volume greater_than_or_equal_to(0)" not in screened[-1]
+    assert "bid_le_ask" in screened[-1]  # a rule across columns is always screened
+    # A chunk with one unproven file screens the rule for all its files.
+    assert validate("options", [good, bad]).failure_count == 1
+    assert "volume greater_than_or_equal_to(0)" in screened[-1]
