@@ -24,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import duckdb
@@ -36,6 +38,8 @@ from silver_assets.storage import Location
 
 PROVENANCE_COLUMNS = ("asset_key", "partition_key", "run_id", "source_data_version")
 FEW_FILES = 8
+# Partitions written at once by write_many: each write mostly waits on its two fsyncs.
+WRITE_THREADS = 4
 
 _database: duckdb.DuckDBPyConnection | None = None
 _database_lock = threading.Lock()
@@ -83,6 +87,23 @@ class SnapshotStore:
                 table = table.drop_columns([name])
             table = table.append_column(name, pa.array([value] * n, pa.string()))
         return self._publish(asset, partition, table)
+
+    def write_many(
+        self, asset: str, tables: Mapping[str, pa.Table], run_id: str
+    ) -> dict[str, Location]:
+        """Write several partitions of ``asset`` (``{partition: rows}``), each as :meth:`write`.
+
+        Each partition is still replaced atomically and durably on its own; they are written
+        concurrently because a small snapshot's write is mostly waiting for its fsyncs (one
+        at a time, a 100-ticker backfill's 2,300 files wait about 15 s). The first failure
+        is raised once every write has ended: the partitions written stay whole.
+        """
+        with ThreadPoolExecutor(WRITE_THREADS) as pool:
+            futures = {
+                key: pool.submit(self.write, asset, key, table, run_id)
+                for key, table in tables.items()
+            }
+        return {key: future.result() for key, future in futures.items()}
 
     def _publish(self, asset: str, partition: str, table: pa.Table) -> Location:
         return storage.write_whole(

@@ -83,16 +83,16 @@ def write_partitions(
     table = table.append_column(
         ORIGIN_COLUMN, pa.array([data_origin] * table.num_rows, pa.string())
     )
-    counts = {}
-    for day in days:
-        part = (
+    parts = {
+        day.isoformat(): (
             table.filter(pc.equal(table[key_column], pa.scalar(day, pa.date32())))
             if table.num_rows
             else table
         )
-        store.write(asset, day.isoformat(), part, run_id)
-        counts[day.isoformat()] = part.num_rows
-    return counts
+        for day in days
+    }
+    store.write_many(asset, parts, run_id)
+    return {key: part.num_rows for key, part in parts.items()}
 
 
 def daily_scan(
