@@ -119,7 +119,7 @@ def daily_scan(
             raise ValueError(f"unreadable option files: {named or exc}") from exc
         loaded = sql.scanned_contracts(con)
         day_versions = {day: versions.version_of_day(lake, "options", day) for day in chunk}
-        origin = lake_origin(paths)  # once per chunk: it reads every file's footer
+        origin = lake_origin(paths, con)  # once per chunk: it reads every file's footer
         for name, table in tables.items():
             table = with_versions(table, "snapshot_date", day_versions)
             counts = write_partitions(store, name, table, chunk, "snapshot_date", run_id, origin)
