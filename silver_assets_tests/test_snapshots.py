@@ -129,11 +129,33 @@ def test_write_many_stamps_each_partition_with_its_own_provenance(tmp_path):
         assert set(pairs) == {(day, "run-1")}
 
 
-def test_write_many_raises_a_failed_partition_and_keeps_the_others_whole(tmp_path):
+def test_write_many_refuses_rows_without_a_version_before_writing_any(tmp_path):
     store = SnapshotStore(tmp_path)
+    store.write("pricing_spread", "2026-04-01", rows(0.5), "run-0")
     tables = {"2026-04-01": rows(1.0), "2026-04-02": pa.table({"x": [1]}), "2026-04-03": rows(3.0)}
     with pytest.raises(ValueError, match="pricing_spread/2026-04-02: rows lack"):
         store.write_many("pricing_spread", tables, "run-1")
-    assert store.partitions("pricing_spread") == ["2026-04-01", "2026-04-03"]
+    assert store.partitions("pricing_spread") == ["2026-04-01"]
+    assert store.read("pricing_spread", "2026-04-01")["value"].to_pylist() == [0.5] * 3
+
+
+def test_write_many_raises_a_failed_write_and_keeps_the_other_partitions_whole(
+    tmp_path, monkeypatch
+):
+    store = SnapshotStore(tmp_path)
+    store.write("pricing_spread", "2026-04-02", rows(0.5), "run-0")
+    real_replace = os.replace
+
+    def refuse_one(src, dst):
+        if str(dst).endswith("2026-04-02.parquet"):
+            raise OSError("disk gone for one file")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", refuse_one)
+    tables = {day: rows(float(day[-1])) for day in ("2026-04-01", "2026-04-02", "2026-04-03")}
+    with pytest.raises(OSError, match="disk gone for one file"):
+        store.write_many("pricing_spread", tables, "run-1")
+    assert store.partitions("pricing_spread") == ["2026-04-01", "2026-04-02", "2026-04-03"]
+    assert store.read("pricing_spread", "2026-04-02")["value"].to_pylist() == [0.5] * 3
     assert store.read("pricing_spread", "2026-04-03")["value"].to_pylist() == [3.0] * 3
     assert leftovers(store, "pricing_spread") == []
