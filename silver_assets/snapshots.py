@@ -24,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import duckdb
@@ -36,9 +38,26 @@ from silver_assets.storage import Location
 
 PROVENANCE_COLUMNS = ("asset_key", "partition_key", "run_id", "source_data_version")
 FEW_FILES = 8
+# Partitions written at once by write_many: each write mostly waits on its two fsyncs.
+WRITE_THREADS = 4
 
 _database: duckdb.DuckDBPyConnection | None = None
 _database_lock = threading.Lock()
+
+
+def _stamped(asset: str, partition: str, table: pa.Table, run_id: str) -> bytes:
+    """The Parquet bytes of a partition's rows with asset, partition and run id on every row."""
+    if "source_data_version" not in table.column_names:
+        raise ValueError(f"{asset}/{partition}: rows lack a source_data_version column")
+    n = table.num_rows
+    for name, value in (("asset_key", asset), ("partition_key", partition), ("run_id", run_id)):
+        if name in table.column_names:
+            table = table.drop_columns([name])
+        table = table.append_column(name, pa.array([value] * n, pa.string()))
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
 
 
 def _reader() -> duckdb.DuckDBPyConnection:
@@ -75,20 +94,27 @@ class SnapshotStore:
         ``table`` must already hold ``source_data_version`` (the version of the input it was
         computed from); asset, partition and run id are added here.
         """
-        if "source_data_version" not in table.column_names:
-            raise ValueError(f"{asset}/{partition}: rows lack a source_data_version column")
-        n = table.num_rows
-        for name, value in (("asset_key", asset), ("partition_key", partition), ("run_id", run_id)):
-            if name in table.column_names:
-                table = table.drop_columns([name])
-            table = table.append_column(name, pa.array([value] * n, pa.string()))
-        return self._publish(asset, partition, table)
+        return self._publish(asset, partition, _stamped(asset, partition, table, run_id))
 
-    def _publish(self, asset: str, partition: str, table: pa.Table) -> Location:
+    def write_many(
+        self, asset: str, tables: Mapping[str, pa.Table], run_id: str
+    ) -> dict[str, Location]:
+        """Write several partitions of ``asset`` (``{partition: rows}``), each as :meth:`write`.
+
+        Each partition is still replaced atomically and durably on its own. The Parquet bytes
+        are made here, one partition after another; only the writes go to threads, because a
+        small snapshot's write mostly waits for its fsyncs (one at a time, a 100-ticker
+        backfill's 2,300 files wait about 15 s). The first failure is raised once every write
+        has ended: the partitions written stay whole.
+        """
+        data = {key: _stamped(asset, key, table, run_id) for key, table in tables.items()}
+        with ThreadPoolExecutor(WRITE_THREADS) as pool:
+            futures = {key: pool.submit(self._publish, asset, key, d) for key, d in data.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+    def _publish(self, asset: str, partition: str, data: bytes) -> Location:
         return storage.write_whole(
-            self.path(asset, partition),
-            lambda handle: pq.write_table(table, handle),
-            durable=self.durable,
+            self.path(asset, partition), lambda handle: handle.write(data), durable=self.durable
         )
 
     def partitions(self, asset: str) -> list[str]:
@@ -151,10 +177,7 @@ class ObjectSnapshotStore(SnapshotStore):
     def _objects(self, asset: str, partition: str) -> UPath:
         return self.root / asset / "objects" / partition
 
-    def _publish(self, asset: str, partition: str, table: pa.Table) -> Location:
-        sink = pa.BufferOutputStream()
-        pq.write_table(table, sink)
-        data = sink.getvalue().to_pybytes()
+    def _publish(self, asset: str, partition: str, data: bytes) -> Location:
         name = f"{hashlib.sha256(data).hexdigest()[:32]}.parquet"
         target = self._objects(asset, partition) / name
         storage.write_whole(target, lambda handle: handle.write(data))

@@ -66,3 +66,18 @@ def test_failed_write_keeps_the_previous_file(tmp_path):
 def test_not_durable_skips_the_fsyncs(tmp_path, calls):
     write_atomically(tmp_path / "x.bin", lambda handle: handle.write(b"x"), durable=False)
     assert calls == [("replace", "x.bin")]
+
+
+def test_write_many_writes_each_partition_durably_and_atomically(tmp_path, calls):
+    days = [f"2026-04-{day:02d}" for day in range(1, 8)]
+    tables = {day: pa.table({"x": [i], "source_data_version": ["v"]}) for i, day in enumerate(days)}
+    SnapshotStore(tmp_path).write_many("atm_iv_daily", tables, "run-1")
+    # Written concurrently, so interleaved; each partition still has its file fsync, its
+    # rename and a folder fsync.
+    assert sorted(name for kind, name in calls if kind == "replace") == [
+        f"{d}.parquet" for d in days
+    ]
+    assert calls.count(("fsync", "file")) == calls.count(("fsync", "dir")) == len(days)
+    assert sorted(p.name for p in (tmp_path / "atm_iv_daily").iterdir()) == [
+        f"{d}.parquet" for d in days
+    ]

@@ -110,3 +110,52 @@ def test_many_partitions_are_read_through_duckdb_with_the_same_rows(tmp_path):
     assert table.num_rows == 2 * (len(days) - 1)
     assert sorted(set(table["partition_key"].to_pylist())) == days[1:]
     assert set(table.column_names) >= {"symbol", "value", *PROVENANCE_COLUMNS}
+
+
+def test_write_many_stamps_each_partition_with_its_own_provenance(tmp_path):
+    store = SnapshotStore(tmp_path)
+    store.write("pricing_spread", "2026-04-01", rows(0.5), "run-0")
+    days = ["2026-04-01", "2026-04-02", "2026-04-03"]
+    written = store.write_many(
+        "pricing_spread",
+        {day: rows(float(day[-1]), n=i + 1) for i, day in enumerate(days)},
+        "run-1",
+    )
+    assert written == {day: store.path("pricing_spread", day) for day in days}
+    for i, day in enumerate(days):
+        back = store.read("pricing_spread", day)
+        assert back["value"].to_pylist() == [float(day[-1])] * (i + 1)  # the old rows replaced
+        pairs = zip(back["partition_key"].to_pylist(), back["run_id"].to_pylist(), strict=True)
+        assert set(pairs) == {(day, "run-1")}
+
+
+def test_write_many_refuses_rows_without_a_version_before_writing_any(tmp_path):
+    store = SnapshotStore(tmp_path)
+    store.write("pricing_spread", "2026-04-01", rows(0.5), "run-0")
+    tables = {"2026-04-01": rows(1.0), "2026-04-02": pa.table({"x": [1]}), "2026-04-03": rows(3.0)}
+    with pytest.raises(ValueError, match="pricing_spread/2026-04-02: rows lack"):
+        store.write_many("pricing_spread", tables, "run-1")
+    assert store.partitions("pricing_spread") == ["2026-04-01"]
+    assert store.read("pricing_spread", "2026-04-01")["value"].to_pylist() == [0.5] * 3
+
+
+def test_write_many_raises_a_failed_write_and_keeps_the_other_partitions_whole(
+    tmp_path, monkeypatch
+):
+    store = SnapshotStore(tmp_path)
+    store.write("pricing_spread", "2026-04-02", rows(0.5), "run-0")
+    real_replace = os.replace
+
+    def refuse_one(src, dst):
+        if str(dst).endswith("2026-04-02.parquet"):
+            raise OSError("disk gone for one file")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", refuse_one)
+    tables = {day: rows(float(day[-1])) for day in ("2026-04-01", "2026-04-02", "2026-04-03")}
+    with pytest.raises(OSError, match="disk gone for one file"):
+        store.write_many("pricing_spread", tables, "run-1")
+    assert store.partitions("pricing_spread") == ["2026-04-01", "2026-04-02", "2026-04-03"]
+    assert store.read("pricing_spread", "2026-04-02")["value"].to_pylist() == [0.5] * 3
+    assert store.read("pricing_spread", "2026-04-03")["value"].to_pylist() == [3.0] * 3
+    assert leftovers(store, "pricing_spread") == []

@@ -167,3 +167,15 @@ def test_a_stale_object_deleted_by_a_concurrent_writer_does_not_fail_the_write(s
     monkeypatch.setattr(type(folder), "iterdir", listed_then_deleted_elsewhere)
     written = store.write("fam", "2026-04-30", _rows("v2"), run_id="r2")
     assert store.resolve("fam", "2026-04-30") == written
+
+
+def test_write_many_on_s3_publishes_every_partition_behind_its_pointer(s3_env):
+    store = SnapshotStore(new_bucket() / "snapshots")
+    days = [date(2026, 4, day).isoformat() for day in range(1, 6)]
+    store.write_many("fam", {day: _rows(day) for day in days}, run_id="r1")
+    store.write_many("fam", {day: _rows(day) for day in days[:2]}, run_id="r2")
+    assert store.partitions("fam") == days
+    for day in days:
+        back = store.read("fam", day)
+        assert set(back["partition_key"].to_pylist()) == {day}
+        assert set(back["run_id"].to_pylist()) == {"r2" if day in days[:2] else "r1"}

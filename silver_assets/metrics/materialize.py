@@ -83,16 +83,16 @@ def write_partitions(
     table = table.append_column(
         ORIGIN_COLUMN, pa.array([data_origin] * table.num_rows, pa.string())
     )
-    counts = {}
-    for day in days:
-        part = (
+    parts = {
+        day.isoformat(): (
             table.filter(pc.equal(table[key_column], pa.scalar(day, pa.date32())))
             if table.num_rows
             else table
         )
-        store.write(asset, day.isoformat(), part, run_id)
-        counts[day.isoformat()] = part.num_rows
-    return counts
+        for day in days
+    }
+    store.write_many(asset, parts, run_id)
+    return {key: part.num_rows for key, part in parts.items()}
 
 
 def daily_scan(
@@ -119,11 +119,10 @@ def daily_scan(
             raise ValueError(f"unreadable option files: {named or exc}") from exc
         loaded = sql.scanned_contracts(con)
         day_versions = {day: versions.version_of_day(lake, "options", day) for day in chunk}
+        origin = lake_origin(paths, con)  # once per chunk: it reads every file's footer
         for name, table in tables.items():
             table = with_versions(table, "snapshot_date", day_versions)
-            counts = write_partitions(
-                store, name, table, chunk, "snapshot_date", run_id, lake_origin(paths)
-            )
+            counts = write_partitions(store, name, table, chunk, "snapshot_date", run_id, origin)
             rows[name] += sum(counts.values())
         done += len(chunk)
         progress(
