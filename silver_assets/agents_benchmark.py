@@ -10,7 +10,10 @@ bench's snapshots. Two clients keep one warm session each:
   JSON-RPC envelope) and no schema check, so its figure is the server and the transport alone.
 
 Each round times the in-process query, both clients and ``verify_claims`` one after the other, so
-they share the machine's load; the figures are medians over the rounds.
+they share the machine's load; the figures are medians over the rounds. Beside the wall-clock
+figures, the CPU time per call of the in-process query, of the plain client and of the server
+process (Linux: ``/proc``) says where the round trip's work goes; on a shared machine it moves
+far less with the load than the wall clock does.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,15 +93,44 @@ class JsonRpcClient:
         await self.http.aclose()
 
 
-async def _timed(call: Callable[[], Awaitable[Any]], calls: int) -> list[float]:
+def process_cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of process ``pid`` so far (Linux ``/proc``; None elsewhere)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The fields after the command name, which is in parentheses and may hold spaces.
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock seconds of each call, and CPU milliseconds per call of this thread and of the
+    server process (None without ``/proc``)."""
+
+    times: list[float]
+    cpu_ms: float
+    server_cpu_ms: float | None = None
+
+
+async def _timed(
+    call: Callable[[], Awaitable[Any]], calls: int, server: int | None = None
+) -> Timing:
     for _ in range(min(20, calls)):  # warm the session and the snapshot cache
         await call()
     times = []
+    server_began = None if server is None else process_cpu_seconds(server)
+    cpu_began = time.thread_time()
     for _ in range(calls):
         began = time.perf_counter()
         await call()
         times.append(time.perf_counter() - began)
-    return times
+    cpu_ms = (time.thread_time() - cpu_began) / calls * MS
+    server_ended = None if server is None else process_cpu_seconds(server)
+    if server_began is None or server_ended is None:
+        return Timing(times, cpu_ms)
+    return Timing(times, cpu_ms, (server_ended - server_began) / calls * MS)
 
 
 def _free_port() -> int:
@@ -120,7 +153,7 @@ def _wait_for(port: int, server: subprocess.Popen[bytes], seconds: float = 60) -
 
 
 async def _rounds(
-    url: str, settings: Settings, request: dict[str, Any], calls: int, rounds: int
+    url: str, server: int, settings: Settings, request: dict[str, Any], calls: int, rounds: int
 ) -> list[dict[str, float]]:
     async def in_process() -> None:
         answer_query(settings, dict(request))
@@ -154,19 +187,22 @@ async def _rounds(
             for _ in range(rounds):
                 here = await _timed(in_process, calls)
                 over_sdk = await _timed(sdk, calls)
-                over_raw = await _timed(plain, calls)
+                over_raw = await _timed(plain, calls, server)
                 checks = await _timed(verify, max(10, calls // 10))
-                results.append(
-                    {
-                        "in_process_p50_ms": statistics.median(here) * MS,
-                        "in_process_p99_ms": percentile(here, 99) * MS,
-                        "mcp_sdk_p50_ms": statistics.median(over_sdk) * MS,
-                        "mcp_sdk_p99_ms": percentile(over_sdk, 99) * MS,
-                        "mcp_jsonrpc_p50_ms": statistics.median(over_raw) * MS,
-                        "mcp_jsonrpc_p99_ms": percentile(over_raw, 99) * MS,
-                        "verify_50_claims_ms": statistics.median(checks) * MS,
-                    }
-                )
+                figures = {
+                    "in_process_p50_ms": statistics.median(here.times) * MS,
+                    "in_process_p99_ms": percentile(here.times, 99) * MS,
+                    "in_process_cpu_ms": here.cpu_ms,
+                    "mcp_sdk_p50_ms": statistics.median(over_sdk.times) * MS,
+                    "mcp_sdk_p99_ms": percentile(over_sdk.times, 99) * MS,
+                    "mcp_jsonrpc_p50_ms": statistics.median(over_raw.times) * MS,
+                    "mcp_jsonrpc_p99_ms": percentile(over_raw.times, 99) * MS,
+                    "mcp_jsonrpc_client_cpu_ms": over_raw.cpu_ms,
+                    "verify_50_claims_ms": statistics.median(checks.times) * MS,
+                }
+                if over_raw.server_cpu_ms is not None:
+                    figures["mcp_server_cpu_ms"] = over_raw.server_cpu_ms
+                results.append(figures)
     finally:
         await raw.aclose()
     return results
@@ -185,7 +221,7 @@ def measure_agents(
     try:
         _wait_for(port, server)
         figures = asyncio.run(
-            _rounds(f"http://127.0.0.1:{port}/mcp", settings, request, calls, rounds)
+            _rounds(f"http://127.0.0.1:{port}/mcp", server.pid, settings, request, calls, rounds)
         )
     finally:
         server.terminate()
@@ -195,4 +231,11 @@ def measure_agents(
         medians["mcp_jsonrpc_p50_ms"] - medians["in_process_p50_ms"]
     )
     medians["mcp_sdk_over_in_process_ms"] = medians["mcp_sdk_p50_ms"] - medians["in_process_p50_ms"]
+    if "mcp_server_cpu_ms" in medians:
+        # The CPU a plain round trip costs, both processes together, beyond the query itself.
+        medians["mcp_jsonrpc_cpu_over_in_process_ms"] = (
+            medians["mcp_server_cpu_ms"]
+            + medians["mcp_jsonrpc_client_cpu_ms"]
+            - medians["in_process_cpu_ms"]
+        )
     return medians

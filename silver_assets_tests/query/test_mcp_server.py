@@ -8,6 +8,7 @@ model, so a drift between the model and the advertised schema would show here).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -23,11 +24,19 @@ import requests
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.types import CallToolResult
 
 from silver_assets import SilverQueryResource, list_metrics
-from silver_assets.query.claims import MAX_TEXT_CHARS, verify_claims
-from silver_assets.query.data_status import data_status
-from silver_assets.query.mcp_server import CONTRACT_DOCUMENT, MAX_BODY_BYTES, TOKEN_VARIABLE
+from silver_assets.query.claims import MAX_TEXT_CHARS, VerifyResult, verify_claims
+from silver_assets.query.data_status import DataStatus, data_status
+from silver_assets.query.mcp_server import (
+    CONTRACT_DOCUMENT,
+    MAX_BODY_BYTES,
+    TOKEN_VARIABLE,
+    MetricCatalogue,
+    build_server,
+)
+from silver_assets.query.payload import QueryPayload
 from silver_assets.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -193,3 +202,40 @@ def test_http_refuses_a_public_host_without_token(env) -> None:
     assert done.returncode == 2
     assert "refusing to serve on 0.0.0.0" in done.stderr
     assert TOKEN_VARIABLE in done.stderr
+
+
+def test_tools_hand_on_their_ready_results(materialized, monkeypatch) -> None:
+    """Each tool's answer is built from its output model; the server passes it on without a
+    second model check (the costly part on a 60 KB payload), and it matches the advertised
+    output schema."""
+    draft = _draft(materialized)
+    server = build_server(lambda: materialized.settings)
+    outputs = (QueryPayload, MetricCatalogue, VerifyResult, DataStatus)
+
+    def checked_again(cls, *args, **kwargs):
+        raise AssertionError(f"{cls.__name__} was checked again")
+
+    for model in outputs:
+        monkeypatch.setattr(model, "model_validate", classmethod(checked_again))
+    calls = {
+        "query_metrics": {**REQUEST, "time_window": "past_week"},
+        "list_metrics": {},
+        "verify_claims": {"text": draft},
+        "data_status": {},
+    }
+
+    async def run() -> dict:
+        schemas = {t.name: t.outputSchema for t in await server.list_tools()}
+        return {
+            name: (await server.call_tool(name, args), schemas[name])
+            for name, args in calls.items()
+        }
+
+    results = asyncio.run(run())
+    monkeypatch.undo()
+    for (name, (result, schema)), model in zip(results.items(), outputs, strict=True):
+        assert isinstance(result, CallToolResult), name
+        jsonschema.validate(result.structuredContent, schema)
+        assert schema == model.model_json_schema(), name
+        model.model_validate(result.structuredContent)
+        assert json.loads(result.content[0].text) == result.structuredContent, name
