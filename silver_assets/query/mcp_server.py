@@ -92,7 +92,11 @@ class PrebuiltResultsMCP(FastMCP):
         self, name: str, arguments: dict[str, Any]
     ) -> Sequence[ContentBlock] | dict[str, Any]:
         """Run the tool with validated arguments and pass its result on unconverted."""
-        return await self._tool_manager.call_tool(name, arguments, convert_result=False)
+        # FastMCP's own call_tool, less the conversion (a protected API of mcp 1.x, which the
+        # tests exercise on every tool).
+        return await self._tool_manager.call_tool(
+            name, arguments, context=self.get_context(), convert_result=False
+        )
 
 
 def build_server(
