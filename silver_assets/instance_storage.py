@@ -20,7 +20,7 @@ Dagster's were (``max_overflow=-1``), so no thread waits for a pooled connection
   checkpoint, which writes them to the ``.db`` file as closing the connection did.
 - A long-lived webserver or daemon reads many runs' shards: only the most recent run shards keep
   an engine (and its open files).
-- A new run's shard is a copy of an empty shard that Dagster's own code made once per process,
+- A new run's shard is a copy of an empty shard that Dagster's own code made once per storage,
   linked into place atomically, so two processes never both create it.
 
 ``SilverInstance`` (the ``instance_class`` of ``dagster_home/dagster.yaml``) makes this the
@@ -93,8 +93,9 @@ class CachedEngines:
 
     def dispose(self) -> None:
         with self._lock:
+            forked = self._pid != os.getpid()  # a child leaves its parent's connections open
             for engine in self._engines.values():
-                engine.dispose()
+                engine.dispose(close=not forked)
             self._engines.clear()
 
 
@@ -114,38 +115,31 @@ def _transaction(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-class CachedSqliteRunStorage(SqliteRunStorage):
+class _OneCachedEngine:
+    """``connect`` and ``dispose`` of a storage of one database file, on one cached engine."""
+
+    _conn_string: str
+
+    def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None) -> None:
+        self._engines = CachedEngines()
+        super().__init__(conn_string, inst_data)  # type: ignore[call-arg]
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with _transaction(self._engines.get(self._conn_string)) as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self._engines.dispose()
+        super().dispose()  # type: ignore[misc]
+
+
+class CachedSqliteRunStorage(_OneCachedEngine, SqliteRunStorage):
     """Dagster's SQLite run storage (``runs.db``) on one cached engine."""
 
-    def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None) -> None:
-        self._engines = CachedEngines()
-        super().__init__(conn_string, inst_data)
 
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        with _transaction(self._engines.get(self._conn_string)) as conn:
-            yield conn
-
-    def dispose(self) -> None:
-        self._engines.dispose()
-        super().dispose()
-
-
-class CachedSqliteScheduleStorage(SqliteScheduleStorage):
+class CachedSqliteScheduleStorage(_OneCachedEngine, SqliteScheduleStorage):
     """Dagster's SQLite schedule and sensor tick storage on one cached engine."""
-
-    def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None) -> None:
-        self._engines = CachedEngines()
-        super().__init__(conn_string, inst_data)
-
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        with _transaction(self._engines.get(self._conn_string)) as conn:
-            yield conn
-
-    def dispose(self) -> None:
-        self._engines.dispose()
-        super().dispose()
 
 
 class CachedSqliteEventLogStorage(SqliteEventLogStorage):
@@ -193,14 +187,16 @@ class CachedSqliteEventLogStorage(SqliteEventLogStorage):
                 super()._initdb(engine)
                 engine.dispose()  # the last connection closed: WAL checkpointed and removed
                 self._empty_run_shard = empty.read_bytes()
-        partial = Path(f"{path}.{os.getpid()}.partial")
-        partial.write_bytes(self._empty_run_shard)
+        handle, partial = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".partial")
         try:
+            os.fchmod(handle, 0o644)  # as SQLite creates it, not mkstemp's owner-only mode
+            with os.fdopen(handle, "wb") as out:
+                out.write(self._empty_run_shard)
             os.link(partial, path)  # atomic, and never over a shard another process made
-        except FileExistsError:
+        except OSError:  # made by another process, or a filesystem without hard links
             return False
         finally:
-            partial.unlink()
+            os.unlink(partial)
         return True
 
     def has_table(self, table_name: str) -> bool:
@@ -215,9 +211,9 @@ class CachedSqliteEventLogStorage(SqliteEventLogStorage):
         super().wipe()
 
     def dispose(self) -> None:
+        super().dispose()  # first stops the watchers, which would reopen engines
         self._run_engines.dispose()
         self._index_engine.dispose()
-        super().dispose()
 
 
 class CachedSqliteStorage(DagsterSqliteStorage):

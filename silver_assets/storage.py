@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -36,6 +37,7 @@ Location = Path | UPath
 # row-group statistics) of the lake's files is a few KB.
 FOOTER_BYTES = 64 * 1024
 _Footer = TypeVar("_Footer")
+_REGISTERING = threading.Lock()
 
 
 def location(raw: str | os.PathLike[str] | Location, base: Path | None = None) -> Location:
@@ -139,8 +141,13 @@ def duckdb_paths(con: duckdb.DuckDBPyConnection, places: Iterable[Location | str
     """The strings DuckDB reads ``places`` by, registering the object store on ``con`` if needed."""
     places = [location(place) for place in places]
     for place in places:
-        if is_remote(place) and not con.filesystem_is_registered(OBJECT_STORE_SCHEME):
-            con.register_filesystem(place.fs)
+        if is_remote(place):
+            # A registration belongs to the database, which cursors in threads share: check and
+            # register as one step, or a second registration raises.
+            with _REGISTERING:
+                if not con.filesystem_is_registered(OBJECT_STORE_SCHEME):
+                    con.register_filesystem(place.fs)
+            break
     return [str(place) for place in places]
 
 

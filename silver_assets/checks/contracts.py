@@ -482,6 +482,11 @@ class ColumnProof:
     bounds: tuple[tuple[str, Callable[[Any, Any, Mapping[str, Any]], bool], Any], ...]
 
 
+def _provable_number(kind: Any) -> bool:
+    # pyarrow hands float16 statistics over as raw bytes, so only these types are compared.
+    return bool(pa_types.is_float32(kind) or pa_types.is_float64(kind) or pa_types.is_integer(kind))
+
+
 def column_proofs(schema: pa.DataFrameSchema) -> list[ColumnProof]:
     """The column rules of ``schema`` that footer statistics may prove (:func:`proven_rules`)."""
     proofs = []
@@ -501,8 +506,9 @@ def proven_rules(footer: pq.FileMetaData, proofs: Sequence[ColumnProof]) -> froz
     """The column rules of ``proofs`` (by screen alias) that every row of the file keeps,
     proven by the min, max and null count its writer stored for every row group.
 
-    Bounds are proven on numeric columns only, whose values the read only widens to DOUBLE;
-    Parquet leaves NaN out of min and max, and the read turns NaN into null, which passes.
+    Bounds are proven on float32, float64 and integer columns only, which the read only widens
+    to DOUBLE; Parquet leaves NaN out of min and max, and the read turns NaN into null, which
+    passes.
     A row group without statistics proves nothing, so its rules stay in the screen.
     """
     stored = footer.schema.to_arrow_schema()
@@ -522,9 +528,11 @@ def proven_rules(footer: pq.FileMetaData, proofs: Sequence[ColumnProof]) -> froz
         uncast = UNCAST_TYPES.get(proof.dtype, lambda _: False)(kind)
         if proof.not_null and uncast and all(s.null_count == 0 for s in statistics):
             proven.add(proof.not_null)
-        if proof.bounds and (pa_types.is_floating(kind) or pa_types.is_integer(kind)):
+        if proof.bounds and _provable_number(kind):
             ranges = [(s.min, s.max) for s in statistics if s.has_min_max]
-            if len(ranges) == len(statistics):
+            if len(ranges) == len(statistics) and all(
+                isinstance(bound, int | float) for pair in ranges for bound in pair
+            ):
                 proven.update(
                     alias
                     for alias, bound, limits in proof.bounds
@@ -707,10 +715,10 @@ def validate(dataset: str, paths: Sequence[Path], screened: bool = True) -> Cont
             footer = storage.read_metadata(path)
             names = set(footer.schema.to_arrow_schema().names)
             rows[path] = footer.num_rows
-            proofs[path] = proven_rules(footer, column_rules)
         except Exception as exc:  # pyarrow raises several types for corrupt footers
             report.unreadable[str(path)] = f"{type(exc).__name__}: {exc}"
             continue
+        proofs[path] = proven_rules(footer, column_rules) if screened else frozenset()
         missing = [c for c in required if c not in names]
         # The older layout lacks all four newer columns; losing only some of them is damage.
         legacy = dataset == "options" and not names & NEWER_OPTIONS_COLUMNS

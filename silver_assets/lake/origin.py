@@ -56,12 +56,14 @@ def lake_origin(paths: Iterable[Location], con: duckdb.DuckDBPyConnection | None
     paths = list(paths)
     if con is None or not paths:
         return combine(_origin(schema) for schema in storage.read_schemas(paths))
-    declared = con.execute(
-        "SELECT value, count(*) FROM parquet_kv_metadata($files) WHERE key = $key GROUP BY value",
-        {"files": storage.duckdb_paths(con, paths), "key": SYNTHETIC_KEY},
-    ).fetchall()
-    origins = {_FILE_ORIGIN.get(value, UNMARKED) for value, _ in declared}
-    if sum(count for _, count in declared) < len(paths):  # some files declare nothing
+    files = storage.duckdb_paths(con, paths)
+    values, declaring = con.execute(
+        "SELECT list(DISTINCT value), count(DISTINCT file_name) "
+        "FROM parquet_kv_metadata($files) WHERE key = $key",
+        {"files": files, "key": SYNTHETIC_KEY},
+    ).fetchone() or ([], 0)
+    origins = {_FILE_ORIGIN.get(value, UNMARKED) for value in values or []}
+    if declaring < len(set(files)):  # some files declare nothing
         origins.add(UNMARKED)
     return combine(origins)
 

@@ -85,18 +85,23 @@ class PrebuiltResultsMCP(FastMCP):
     """FastMCP for tools that return a ``CallToolResult`` built from their output model.
 
     FastMCP still validates each call's arguments against the input model, and still publishes
-    the output model's schema; it only skips checking the ready result against that model again.
+    the output model's schema; it only skips checking a ready result against that model again.
+    Any other result is converted as FastMCP does.
     """
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any]
     ) -> Sequence[ContentBlock] | dict[str, Any]:
-        """Run the tool with validated arguments and pass its result on unconverted."""
-        # FastMCP's own call_tool, less the conversion (a protected API of mcp 1.x, which the
-        # tests exercise on every tool).
-        return await self._tool_manager.call_tool(
+        """Run the tool with validated arguments; pass a ready ``CallToolResult`` on as it is."""
+        # FastMCP's own call_tool, with the conversion deferred (a protected API of mcp 1.x,
+        # which the tests exercise on every tool).
+        result = await self._tool_manager.call_tool(
             name, arguments, context=self.get_context(), convert_result=False
         )
+        if isinstance(result, CallToolResult):
+            return result  # type: ignore[return-value]  # the low-level server takes it as is
+        tool = self._tool_manager.get_tool(name)
+        return tool.fn_metadata.convert_result(result) if tool else result
 
 
 def build_server(

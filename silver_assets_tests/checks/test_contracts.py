@@ -812,3 +812,33 @@ def test_the_screen_leaves_out_the_rules_every_footer_proves(
     # A chunk with one unproven file screens the rule for all its files.
     assert validate("options", [good, bad]).failure_count == 1
     assert "volume greater_than_or_equal_to(0)" in screened[-1]
+
+
+def test_a_float16_column_proves_nothing_and_its_file_is_checked(
+    chain: pa.Table, tmp_path: Path
+) -> None:
+    strike = chain.column("strike").cast(pa.float16())
+    path = _write_options(tmp_path, _replace(chain, "strike", strike))
+    assert "strike greater_than(0)" not in _proven(path)  # its statistics come as raw bytes
+    assert validate("options", [path]).status != "READ_FAILED"
+
+
+@pytest.mark.parametrize(
+    ("bid", "ask", "strike", "spot"),
+    [
+        (float("nan"), 1.0, 100.0, 100.0),
+        (float("inf"), 1.0, 100.0, 100.0),
+        (1.0, float("inf"), float("inf"), 100.0),
+        (2.0, 1.0, 100.0, 0.0),
+        (None, 1.0, None, 100.0),
+    ],
+)
+def test_screen_and_pandera_agree_on_odd_values(
+    chain: pa.Table, tmp_path: Path, bid: object, ask: object, strike: object, spot: object
+) -> None:
+    table = chain
+    for name, value in (("bid", bid), ("ask", ask), ("strike", strike), ("underlying_price", spot)):
+        table = _set(table, name, 0, value)
+    path = _write_options(tmp_path, table)
+    screened, unscreened = validate("options", [path]), validate("options", [path], screened=False)
+    assert screened.failures_by_rule == unscreened.failures_by_rule
