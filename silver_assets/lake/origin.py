@@ -57,11 +57,12 @@ def lake_origin(paths: Iterable[Location], con: duckdb.DuckDBPyConnection | None
     if con is None or not paths:
         return combine(_origin(schema) for schema in storage.read_schemas(paths))
     files = storage.duckdb_paths(con, paths)
-    values, declaring = con.execute(
+    # An aggregate: exactly one row (fetchall leaves no unfinished result on ``con``).
+    [(values, declaring)] = con.execute(
         "SELECT list(DISTINCT value), count(DISTINCT file_name) "
         "FROM parquet_kv_metadata($files) WHERE key = $key",
         {"files": files, "key": SYNTHETIC_KEY},
-    ).fetchone() or ([], 0)
+    ).fetchall()
     origins = {_FILE_ORIGIN.get(value, UNMARKED) for value in values or []}
     if declaring < len(set(files)):  # some files declare nothing
         origins.add(UNMARKED)
