@@ -9,7 +9,7 @@ On SYNTHETIC demo lakes (built, or reused, by ``silver_assets.benchmark.lake_for
    ``--tickers-count`` lake.
 2. For each ``--rss-tickers`` lake: the bench's ``options_checks`` phase (every row of every
    date but the newest, through ``check_dataset``) and the one-pass reference, each in a fresh
-   process, so the peak RSS (``ru_maxrss``) is the phase's own.
+   process, so the peak RSS (``VmHWM``, see ``benchmark.peak_rss_mb``) is the phase's own.
 
 Prints Markdown tables with the load average. Audit logs go to a scratch folder, never into the
 lakes.

@@ -517,12 +517,26 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS in MB.
+
+    On Linux, ``VmHWM``: ``ru_maxrss`` survives ``exec``, so a spawned process would report at
+    least its parent's size at the fork, and a bench's later phases the bench's own growth.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _measured(phase: Callable[..., Any], *args: Any) -> Measured:
     """Run ``phase`` here and measure it; the peak RSS is this process's."""
     began, cpu = time.perf_counter(), _cpu_seconds()
     result = phase(*args)
     seconds, cpu = time.perf_counter() - began, _cpu_seconds() - cpu
-    return Measured(seconds, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, result)
+    return Measured(seconds, cpu, peak_rss_mb(), result)
 
 
 def in_fresh_process(phase: Callable[..., Any], *args: Any) -> Measured:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from silver_assets.benchmark import render_table, run_benchmark
+from silver_assets.benchmark import in_fresh_process, peak_rss_mb, render_table, run_benchmark
 
 REQUIRED_KEYS = {
     "query_snapshot_p50_ms",
@@ -102,3 +102,15 @@ def test_bench_scale_command_writes_its_json(tmp_path):
         v for k, v in figures["peak_rss_by_phase_mb"].items() if k != "onepass"
     )
     assert "| option rows |" in done.stdout
+
+
+def _nothing() -> None:
+    return None
+
+
+def test_a_fresh_process_reports_its_own_peak_rss_not_its_parents() -> None:
+    ballast = bytearray(400 * 1024 * 1024)
+    ballast[::4096] = b"\x01" * len(ballast[::4096])  # resident, not just reserved
+    child = in_fresh_process(_nothing)
+    assert child.peak_rss_mb < 400 < peak_rss_mb()
+    del ballast
