@@ -508,8 +508,7 @@ def proven_rules(footer: pq.FileMetaData, proofs: Sequence[ColumnProof]) -> froz
 
     Bounds are proven on float32, float64 and integer columns only, which the read only widens
     to DOUBLE; Parquet leaves NaN out of min and max, and the read turns NaN into null, which
-    passes.
-    A row group without statistics proves nothing, so its rules stay in the screen.
+    passes. A row group without statistics proves nothing, so its rules stay in the screen.
     """
     stored = footer.schema.to_arrow_schema()
     fields, types = stored.names, stored.types
