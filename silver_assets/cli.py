@@ -298,11 +298,23 @@ def _read_text(source: str) -> str:
         raise CliError(f"{source} is not UTF-8 text: {exc}") from exc
 
 
+def _read_context(source: str) -> dict[str, Any]:
+    """A query payload (``silver-assets query`` prints one) from a JSON file."""
+    try:
+        payload = json.loads(_read_text(source))
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{source} is not JSON: {exc}") from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("citation_contract"), dict):
+        raise CliError(f"{source} is not a query payload: it has no citation_contract object")
+    return payload
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from silver_assets.query.claims import TextTooLong, verify_claims
 
     try:
-        result = verify_claims(_read_text(args.text), _settings())
+        context = _read_context(args.context) if args.context else None
+        result = verify_claims(_read_text(args.text), _settings(), context)
     except TextTooLong as exc:
         raise CliError(str(exc)) from exc
     print(json.dumps(result, indent=2))
@@ -450,6 +462,11 @@ def build_parser() -> argparse.ArgumentParser:
         "STALE_ANCHOR, UNKNOWN_ANCHOR, or UNCITED for a number without an anchor.",
     )
     verify.add_argument("--text", required=True, help="the answer's text file, or - for stdin")
+    verify.add_argument(
+        "--context",
+        help="the query payload (JSON) the draft was written from: unprefixed value keys such "
+        "as [pcr_volume] resolve through its citation contract",
+    )
     verify.set_defaults(func=cmd_verify)
 
     mcp = commands.add_parser(

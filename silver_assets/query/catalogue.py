@@ -156,7 +156,17 @@ CATALOGUE: tuple[SurfaceMetric, ...] = (
         "Put/Call Ratio",
         "put_call_ratio",
         ("pcr_volume", "pcr_open_interest", "pcr_status"),
-        ("PCR", "put/call", "put call", "P/C ratio", "put/call volume ratio", "PCR volume"),
+        (
+            "PCR",
+            "put/call",
+            "put call",
+            "P/C ratio",
+            "put/call volume ratio",
+            "PCR volume",
+            "put/call open interest",
+            "PCR OI",
+            "put/call OI",
+        ),
     ),
     SurfaceMetric(
         "Implied Volatility (IV)",

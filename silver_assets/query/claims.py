@@ -1,11 +1,12 @@
 """The claim checker: verify the numbers of a drafted answer against the snapshots.
 
-A claim is a number (with ``%``, a decimal point, or an absolute value of 10 or more) whose
-sentence cites a Silver lineage anchor: ``[Silver: A, B]`` or a bare ``[A]`` right after it.
-An anchor is a payload's preferred anchor (``PCR_AGG_SPY_2026-04-30``, ``GPR_202604``, ...), an
-ATM or wing contract symbol, or a value key (``SPY_pcr_volume``; an unprefixed ``pcr_volume``
-needs the payload as ``context``). ``[Gold: ...]`` and other labelled brackets cite other sources
-and are left alone; ``[Silver: n/a]`` and the like claim nothing.
+A claim is a number (with ``%``, a decimal point, a magnitude suffix such as ``11.7M``, or an
+absolute value of 10 or more) whose sentence cites a Silver lineage anchor: ``[Silver: A, B]``
+or a bare ``[A]`` right after it. An anchor is a payload's preferred anchor
+(``PCR_AGG_SPY_2026-04-30``, ``GPR_202604``, ...), a legacy alias, an ATM or wing contract
+symbol, or a value key (``SPY_pcr_volume``; an unprefixed ``pcr_volume`` needs the payload as
+``context``). ``[Gold: ...]`` and other labelled brackets cite other sources and are left alone;
+``[Silver: n/a]`` and the like claim nothing.
 
 Each claim gets one verdict: ``VERIFIED`` (the true value rounded to the decimals written equals
 the claim), ``UNIT_ERROR`` (off by exactly x100 or /100 under the unit rules), ``MISMATCH`` (with
@@ -23,14 +24,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from silver_assets.metrics.families import BUILDERS, FamilyAnswer
-from silver_assets.query.answer import load_snapshot
+from silver_assets.query.answer import PER_TICKER_FAMILIES, load_snapshot
 from silver_assets.query.catalogue import (
     CATALOGUE,
     FRACTION_UNITS,
@@ -72,7 +73,21 @@ _LABELLED = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s*(.*)$", re.S)
 _ANCHOR_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?=.*[\d_])[\w^.\-]+$")
 # Dates in prose are never claims: ISO dates and months, and d/m/y forms.
 _DATES = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
-_NUMBER = re.compile(r"(?<![\w.^])([-+]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(\s?%)?(?![\w])")
+# A number: its sign (a Unicode minus too), digits, decimals, then ``%`` or a magnitude suffix
+# (``11.7M``). One that runs on into a word or more digits ("3rd", "1.2.3") is no number, nor
+# is one hyphenated to a word ("30-day").
+_NUMBER = re.compile(
+    r"(?<![\w.^])([-+\u2212]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:(\s?%)|(bn|mn|[kKMB]))?"
+    r"(?![\w]|\.\d|-[A-Za-z])"
+)
+# Index names that hold a number ("S&P 500"): names, not claims.
+_INDEX_NAMES = re.compile(
+    r"\b(?:S&P|Russell|Nasdaq|NASDAQ|FTSE|Stoxx|STOXX|DAX|CAC|Nikkei|TOPIX|ASX|Hang Seng)\s?\d+\b"
+)
+# Abbreviations whose full stop ends no sentence.
+_ABBREVIATIONS = frozenset({"vs", "e.g", "i.e", "approx", "cf", "incl", "est", "ca"})
+_UNICODE_MINUS = "\u2212"
+_MAGNITUDE = {"k": 1_000, "K": 1_000, "M": 1_000_000, "mn": 1_000_000, "B": 10**9, "bn": 10**9}
 # Sentences end at . ! or ?, at a blank line, or before a list item; a wrapped line goes on.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 _MONTH = re.compile(
@@ -166,14 +181,13 @@ class _Resolver:
         return self._resolved[anchor]
 
     def _resolve(self, anchor: str) -> tuple[list[_Candidate], str | None]:
-        if self.context is not None:
-            entry = self._contract_entry(anchor)
-            if entry is not None:
-                key, preferred = entry
+        if entries := self._contract_entries(anchor):
+            candidates: list[_Candidate] = []
+            for key, preferred in entries:
                 found, why = self.resolve(preferred)
                 # The contract's key without the multi-ticker prefix, as the builder names it.
-                wanted = [c for c in found if key.endswith(c.key)]
-                return wanted or found, why
+                candidates += [c for c in found if key.endswith(c.key)] or found
+            return candidates, None if candidates else why
         if dated := _DATED_ANCHOR.match(anchor):
             prefix, middle, day = dated.groups()
             ticker = middle.split("_AS_")[0] if prefix == "MACRO" else middle
@@ -185,12 +199,16 @@ class _Resolver:
             return self._contract(anchor)
         return self._value_key(anchor)
 
-    def _contract_entry(self, anchor: str) -> tuple[str, str] | None:
+    def _contract_entries(self, anchor: str) -> list[tuple[str, str]]:
+        """(value key, preferred anchor) of the context's entries that ``anchor`` names: as
+        their key, or as a legacy alias. One string can be both (pricing's old
+        ``SPY_avg_spread_pct`` is liquidity's key), and then both values are candidates."""
         contract = self.context.get("citation_contract", {}) if self.context else {}
-        for key, entry in contract.items():
-            if anchor == key or anchor in entry.get("legacy_aliases", []):
-                return key, entry["preferred_anchor"]
-        return None
+        return [
+            (key, entry["preferred_anchor"])
+            for key, entry in contract.items()
+            if anchor == key or anchor in entry.get("legacy_aliases", [])
+        ]
 
     def _dated(
         self, anchor: str, family: str, ticker: str, day: str
@@ -231,7 +249,16 @@ class _Resolver:
         return [], f"no options_analysis snapshot names contract {symbol}"
 
     def _value_key(self, key: str) -> tuple[list[_Candidate], str | None]:
-        """A value key, read from its family's newest partition (never stale)."""
+        """A value key or a legacy alias, read from the newest partitions (never stale)."""
+        found, why = self._keyed(key)
+        found += self._legacy(key)
+        return found, None if found else why
+
+    def _newest(self, family: str, ticker: str) -> FamilyAnswer | None:
+        partitions = self.partitions(family)
+        return self.answer(family, partitions[-1], ticker) if partitions else None
+
+    def _keyed(self, key: str) -> tuple[list[_Candidate], str | None]:
         ticker, entry = _split_key(key)
         if entry is None:
             return [], f"{key!r} is neither an anchor nor a value key"
@@ -240,11 +267,23 @@ class _Resolver:
             return [], f"{key!r} needs a ticker prefix (SPY_{key}) or the payload as context"
         if not self.partitions(family):
             return [], f"no {family} partition is materialized"
-        answer = self.answer(family, self.partitions(family)[-1], ticker)
+        answer = self._newest(family, ticker)
         unprefixed = key if "{T}" in entry.key or not ticker else key[len(ticker) + 1 :]
         if answer is None or unprefixed not in answer.values:
             return [], f"the newest {family} snapshot has no {key}"
         return [_candidate(key, unprefixed, answer.values[unprefixed], False)], None
+
+    def _legacy(self, alias: str) -> list[_Candidate]:
+        """The values whose legacy aliases name ``alias`` (``SPY_avg_spread_pct``), in the
+        newest partitions of the per-ticker families."""
+        ticker = alias.split("_", 1)[0]
+        return [
+            _candidate(alias, key, answer.values[key], False)
+            for family in sorted(PER_TICKER_FAMILIES)
+            if (answer := self._newest(family, ticker)) is not None
+            for key, aliases in answer.legacy_aliases.items()
+            if alias in aliases and key in answer.values
+        ]
 
 
 def _split_key(key: str) -> tuple[str, Any]:
@@ -275,14 +314,17 @@ def _stored_number(value: Any, unit: str) -> Decimal | None:
 
 
 def _rounds_to(true: Decimal, written: Decimal, decimals: int) -> bool:
-    return true.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) == written
+    """Whether ``true`` rounds to ``written`` at ``decimals`` places. A tie (1.305 at two places)
+    rounds either way: half up gives 1.31, and Python's ``f"{1.305:.2f}"`` gives 1.30."""
+    return abs(true - written) <= Decimal(5).scaleb(-decimals - 1)
 
 
 def _value_verdict(
-    written: Decimal, decimals: int, percent: bool, candidate: _Candidate
+    written: Decimal, decimals: int, percent: bool, candidate: _Candidate, magnitude: int = 1
 ) -> tuple[ValueVerdict, Decimal] | None:
     """("VERIFIED" | "UNIT_ERROR" | "MISMATCH", true value in the written scale), or None when
-    the candidate is not a number."""
+    the candidate is not a number. ``magnitude`` is the written suffix's (1,000 for ``k``):
+    ``11.7M`` is ``written`` 11.7 with a magnitude of a million."""
     stored = _stored_number(candidate.value, candidate.unit)
     if stored is None:
         return None
@@ -291,7 +333,7 @@ def _value_verdict(
     elif percent and candidate.unit not in PERCENT_UNITS:
         scaled = None  # a count, price or level has no percent form
     else:
-        scaled = stored
+        scaled = stored / magnitude
     if scaled is None:
         return "MISMATCH", stored
     if _rounds_to(scaled, written, decimals):
@@ -337,8 +379,8 @@ def _is_day_of_month(text: str, start: int, end: int, number: int) -> bool:
 
 
 def _is_claim(text: str, match: re.Match[str]) -> bool:
-    _, digits, fraction, percent = match.groups()
-    if percent or fraction:
+    _, digits, fraction, percent, suffix = match.groups()
+    if percent or fraction or suffix:
         return True
     number = int(digits.replace(",", ""))
     if "," not in digits and 2020 <= number <= 2030:
@@ -349,12 +391,22 @@ def _is_claim(text: str, match: re.Match[str]) -> bool:
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans. A full stop after an abbreviation ("vs.") ends none, and a bracket that
+    opens a sentence cites the one before it when that one has none ("was 1.3. [Silver: A]")."""
     spans, start = [], 0
     for boundary in _SENTENCE_END.finditer(text):
-        spans.append((start, boundary.start()))
-        start = boundary.end()
+        if boundary.start() <= start:
+            continue  # inside a bracket already moved to the sentence before
+        words = text[start : boundary.start()].split()
+        if words and words[-1].lower().rstrip(".") in _ABBREVIATIONS:
+            continue
+        end = boundary.start()
+        if (opening := _BRACKET.match(text, boundary.end())) and "[" not in text[start:end]:
+            end = opening.end()
+        spans.append((start, end))
+        start = end if end > boundary.start() else boundary.end()
     spans.append((start, len(text)))
-    return [(a, b) for a, b in spans if b > a]
+    return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
 def verify_claims(
@@ -377,7 +429,8 @@ def verify_claims(
         sentence = text[lo:hi]
         brackets = [b for m in _BRACKET.finditer(sentence) if (b := _bracket(m)) is not None]
         masked = _BRACKET.sub(lambda m: " " * len(m.group(0)), sentence)
-        masked = _DATES.sub(lambda m: " " * len(m.group(0)), masked)
+        for names in (_DATES, _INDEX_NAMES):
+            masked = names.sub(lambda m: " " * len(m.group(0)), masked)
         for match in _NUMBER.finditer(masked):
             if not _is_claim(masked, match):
                 continue
@@ -397,7 +450,7 @@ def verify_claims(
 def _verdict(
     resolver: _Resolver, match: re.Match[str], offset: int, sentence: int, cited: _Bracket | None
 ) -> Claim:
-    sign, digits, fraction, percent = match.groups()
+    sign, digits, fraction, percent, suffix = match.groups()
     claim = partial(Claim, text=match.group(0), start=offset + match.start(), sentence=sentence)
     if cited is None:
         return claim(anchors=[], verdict="UNCITED")
@@ -411,12 +464,14 @@ def _verdict(
     claim = partial(claim, anchors=list(cited.anchors))
     if not candidates:
         return claim(verdict="UNKNOWN_ANCHOR", anchor=cited.anchors[0], detail="; ".join(unknown))
+    sign = "-" if sign == _UNICODE_MINUS else sign
     written = Decimal(f"{sign}{digits.replace(',', '')}{fraction or ''}")
     decimals = len(fraction) - 1 if fraction else 0
+    magnitude = _MAGNITUDE[suffix] if suffix else 1
     judged = [
         (verdict, scaled, c)
         for c in candidates
-        if (v := _value_verdict(written, decimals, bool(percent), c)) is not None
+        if (v := _value_verdict(written, decimals, bool(percent), c, magnitude)) is not None
         for verdict, scaled in [v]
     ]
     if not judged:

@@ -151,10 +151,18 @@ def build_server(
     @server.tool(annotations=_READ_ONLY)
     def verify_claims(
         text: Annotated[str, Field(max_length=MAX_TEXT_CHARS, description="the drafted answer")],
+        context: Annotated[
+            dict[str, Any] | None,
+            Field(
+                description="the query_metrics answer the draft was written from: value keys "
+                "cited without a ticker prefix, such as [pcr_volume], resolve through its "
+                "citation contract"
+            ),
+        ] = None,
     ) -> Annotated[CallToolResult, VerifyResult]:
         """Check every cited number of a drafted answer against the snapshots: VERIFIED,
         MISMATCH, UNIT_ERROR, STALE_ANCHOR, UNKNOWN_ANCHOR, or UNCITED."""
-        return structured_result(check_claims(text, settings()))
+        return structured_result(check_claims(text, settings(), context))
 
     @server.tool(annotations=_READ_ONLY)
     def data_status() -> Annotated[CallToolResult, DataStatus]:
@@ -192,12 +200,16 @@ class BearerToken:
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.expected = token.encode()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
             given = dict(scope.get("headers") or []).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
+            scheme, _, credentials = given.strip().partition(b" ")
+            # The scheme is case-insensitive (RFC 7235); the token is compared in constant time.
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(
+                credentials.strip(), self.expected
+            ):
                 body = b'{"error": "missing or wrong bearer token (Authorization: Bearer ...)"}'
                 await send(
                     {

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ import pytest
 from silver_assets import SilverQueryResource
 from silver_assets.lake import files
 from silver_assets.query.catalogue import CATALOGUE
-from silver_assets.query.claims import MAX_TEXT_CHARS, TextTooLong, verify_claims
+from silver_assets.query.claims import MAX_TEXT_CHARS, TextTooLong, _rounds_to, verify_claims
+from silver_assets.snapshots import SnapshotStore
 from silver_assets_tests.conftest import make_settings
 
 CLI = str(Path(sys.executable).parent / "silver-assets")
@@ -132,6 +134,16 @@ def test_which_numbers_are_claims(tmp_path) -> None:
     assert not result["all_verified"]
 
 
+def test_names_compounds_and_abbreviations_are_read_as_prose(tmp_path) -> None:
+    text = (
+        "The 30-day IV of the S&P 500 and the Russell 2000 moved. "
+        "PCR was 1.25 vs. 1.5 a week ago [Silver: n/a]. "
+        "The spread was 12.5%. [Silver: n/a] Volume was 450."
+    )
+    result = verify_claims(text, make_settings(tmp_path))
+    assert _verdicts(result) == [("450", "UNCITED")]
+
+
 def test_contract_symbol_and_value_key_anchors(materialized, payload) -> None:
     iv = payload["values"]["latest_atm_iv"]
     contract = next(a for a in payload["lineage_anchors"] if a.startswith("SPY2"))
@@ -144,6 +156,89 @@ def test_contract_symbol_and_value_key_anchors(materialized, payload) -> None:
     assert [c["verdict"] for c in bare["claims"]] == ["VERIFIED", "VERIFIED", "UNKNOWN_ANCHOR"]
     with_context = _check(materialized, text, context=payload)
     assert with_context["all_verified"], with_context
+
+
+@pytest.mark.parametrize(
+    ("written", "decimals", "rounds"),
+    [
+        ("1.30", 2, True),  # Python's f"{1.305:.2f}" (the float is just under the tie)
+        ("1.31", 2, True),  # half up
+        ("1.3", 1, True),
+        ("1.305", 3, True),
+        ("1.29", 2, False),
+        ("1.32", 2, False),
+        ("1.30", 3, False),
+    ],
+)
+def test_a_tie_rounds_either_way(written, decimals, rounds) -> None:
+    assert _rounds_to(Decimal("1.305"), Decimal(written), decimals) is rounds
+
+
+def test_numbers_with_a_magnitude_or_a_unicode_minus(materialized, payload) -> None:
+    volume = payload["values"]["SPY_daily_option_volume"]
+    liq = _anchor(payload, "SPY_daily_option_volume")
+    text = (
+        f"Volume was {volume / 1000:.1f}k [Silver: {liq}]. "
+        f"Volume was {volume / 1000 + 0.5:.1f}k [Silver: {liq}]. "
+        f"Volume was {volume / 1e6:.4f}M contracts [Silver: {liq}]. "
+        f"It fell \u2212{volume / 1000:.1f}k [Silver: {liq}]. "
+        "Version 1.2.3 and 3rd place are no numbers."
+    )
+    claims = _check(materialized, text)["claims"]
+    assert [(c["text"], c["verdict"]) for c in claims] == [
+        (f"{volume / 1000:.1f}k", "VERIFIED"),
+        (f"{volume / 1000 + 0.5:.1f}k", "MISMATCH"),
+        (f"{volume / 1e6:.4f}M", "VERIFIED"),
+        (f"\u2212{volume / 1000:.1f}k", "MISMATCH"),  # the sign counts
+    ]
+
+
+def test_a_legacy_alias_that_is_also_a_key_offers_both_values(materialized, payload) -> None:
+    quoted, chain = (
+        payload["values"]["SPY_quote_avg_spread_pct"],
+        payload["values"]["SPY_avg_spread_pct"],
+    )
+    contract = payload["citation_contract"]
+    assert contract["SPY_quote_avg_spread_pct"]["legacy_aliases"] == ["SPY_avg_spread_pct"]
+    assert quoted != chain
+    text = (
+        f"The quoted spread was {quoted}% [Silver: SPY_avg_spread_pct]. "
+        f"The chain's was {chain}% [SPY_avg_spread_pct]. "
+        f"Or {quoted + chain:.2f}% [SPY_avg_spread_pct]."
+    )
+    for context in (None, payload):
+        claims = _check(materialized, text, context)["claims"]
+        assert [(c["verdict"], c["key"]) for c in claims][:2] == [
+            ("VERIFIED", "SPY_quote_avg_spread_pct"),
+            ("VERIFIED", "SPY_avg_spread_pct"),
+        ], context is None
+        assert claims[2]["verdict"] == "MISMATCH"
+
+
+def test_older_contract_and_gpr_anchors_are_stale(materialized, payload) -> None:
+    settings = materialized.settings
+    first = files.options_dates(settings.lake_root)[0]
+    resource = SilverQueryResource(
+        snapshot_root=str(settings.snapshot_root),
+        state_path=str(settings.state_path),
+        audit_root=str(settings.audit_root),
+    )
+    oldest = resource.query({"tickers": ["SPY"], "metrics": METRICS}, as_of=first)
+    old_contracts = [
+        a
+        for a in oldest["lineage_anchors"]
+        if a.startswith("SPY2") and a not in payload["lineage_anchors"]
+    ]
+    assert old_contracts, "the first day's contracts are all still current"
+    months = SnapshotStore(settings.snapshot_root).partitions("geopolitical_analysis")
+    assert len(months) > 1, months
+    old_month = "GPR_" + months[-2][:7].replace("-", "")
+    text = f"IV was 0.5 [Silver: {old_contracts[0]}]. GPR was 123.4 [Silver: {old_month}]."
+    claims = _check(materialized, text)["claims"]
+    assert [(c["verdict"], c["anchor"]) for c in claims] == [
+        ("STALE_ANCHOR", old_contracts[0]),
+        ("STALE_ANCHOR", old_month),
+    ]
 
 
 def test_text_size_is_limited(tmp_path) -> None:
@@ -206,6 +301,30 @@ def test_cli_verify_and_metrics(materialized, payload, tmp_path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["counts"] == {"VERIFIED": 1}
+    context = tmp_path / "payload.json"
+    context.write_text(json.dumps(payload))
+    keyed = f"PCR was {payload['values']['pcr_volume']} [Silver: pcr_volume]."
+    verdicts = [
+        json.loads(
+            subprocess.run(
+                [CLI, "verify", "--text", "-", *extra],
+                env=env,
+                input=keyed,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )["counts"]
+        for extra in ([], ["--context", str(context)])
+    ]
+    assert verdicts == [{"UNKNOWN_ANCHOR": 1}, {"VERIFIED": 1}]
+    done = subprocess.run(
+        [CLI, "verify", "--text", "-", "--context", str(tmp_path / "draft.bin.missing")],
+        env=env,
+        input=keyed,
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stderr.startswith("error: cannot read")) == (2, True)
     binary = tmp_path / "draft.bin"
     binary.write_bytes(b"\xff\xfe")
     done = subprocess.run(

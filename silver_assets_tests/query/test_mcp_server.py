@@ -104,6 +104,9 @@ async def _exercise(session: ClientSession, draft: str) -> dict:
     invalid = await session.call_tool("query_metrics", {**REQUEST, "as_of": "9999-12-31"})
     results["invalid"] = invalid
     results["wrong_type"] = await session.call_tool("query_metrics", {**REQUEST, "tickers": "SPY"})
+    keyed, context = _keyed_draft(draft)
+    in_context = await session.call_tool("verify_claims", {"text": keyed, "context": context})
+    results["verify_in_context"] = in_context.structuredContent
     too_long = await session.call_tool("verify_claims", {"text": "1.5 " * MAX_TEXT_CHARS})
     results["too_long"] = too_long
     resources = {str(r.uri) for r in (await session.list_resources()).resources}
@@ -124,6 +127,16 @@ def _draft(materialized) -> str:
     return f"PCR was {payload['values']['pcr_volume']} [Silver: {anchor}]. Another 1.5 is uncited."
 
 
+def _keyed_draft(draft: str) -> tuple[str, dict]:
+    """The draft's PCR cited by its unprefixed value key, and a payload to resolve it in."""
+    value = draft.split()[2]
+    return f"PCR was {value} [pcr_volume].", {
+        "citation_contract": {
+            "pcr_volume": {"preferred_anchor": draft.split("[Silver: ")[1].split("]")[0]}
+        }
+    }
+
+
 def _check_against_python_api(results, materialized, use_settings, draft) -> None:
     assert set(results["tools"]) == TOOLS
     for tool in results["tools"].values():
@@ -139,6 +152,10 @@ def _check_against_python_api(results, materialized, use_settings, draft) -> Non
     assert results["list_metrics"] == {"result": list_metrics()}
     assert results["verify_claims"] == verify_claims(draft, materialized.settings)
     assert results["verify_claims"]["counts"] == {"VERIFIED": 1, "UNCITED": 1}
+    keyed, context = _keyed_draft(draft)
+    assert results["verify_in_context"] == verify_claims(keyed, materialized.settings, context)
+    assert results["verify_in_context"]["counts"] == {"VERIFIED": 1}
+    assert verify_claims(keyed, materialized.settings)["counts"] == {"UNKNOWN_ANCHOR": 1}
     assert results["data_status"] == data_status(materialized.settings).model_dump(mode="json")
     for name in ("query_metrics", "list_metrics", "verify_claims", "data_status"):
         jsonschema.validate(results[name], results["tools"][name].outputSchema)
@@ -176,8 +193,11 @@ def test_http_session_on_loopback(materialized, env, use_settings) -> None:
     with http_server(env) as url:
         results = asyncio.run(_http_session(url, draft))
         oversized = requests.post(url, data=b"x" * (MAX_BODY_BYTES + 1), timeout=30)
+        # DNS rebinding: a page on another site cannot reach the loopback server by its name.
+        rebound = requests.post(url, json={}, headers={"Host": "evil.example:80"}, timeout=30)
     _check_against_python_api(results, materialized, use_settings, draft)
     assert oversized.status_code == 413
+    assert rebound.status_code == 421
 
 
 def test_http_token_is_enforced(materialized, env) -> None:
@@ -185,8 +205,12 @@ def test_http_token_is_enforced(materialized, env) -> None:
     with http_server({**env, TOKEN_VARIABLE: "s3cret"}) as url:
         refused = requests.post(url, json={}, timeout=30)
         wrong = requests.post(url, json={}, headers={"Authorization": "Bearer nope"}, timeout=30)
+        bare = requests.post(url, json={}, headers={"Authorization": "s3cret"}, timeout=30)
         results = asyncio.run(_http_session(url, draft, {"Authorization": "Bearer s3cret"}))
-    assert (refused.status_code, wrong.status_code) == (401, 401)
+        # The scheme is case-insensitive (RFC 7235).
+        lower = asyncio.run(_http_session(url, draft, {"Authorization": "bearer s3cret"}))
+    assert (refused.status_code, wrong.status_code, bare.status_code) == (401, 401, 401)
+    assert set(lower["tools"]) == TOOLS
     assert "bearer token" in refused.json()["error"]
     assert set(results["tools"]) == TOOLS
 
