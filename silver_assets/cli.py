@@ -221,23 +221,28 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------- query
 
 
-def _read_request(source: str) -> object:
-    """The JSON document of ``--request``: clear errors for unreadable, non-UTF-8, invalid or
-    pathologically nested input."""
+def _read_text(source: str, what: str) -> str:
+    """The UTF-8 text of file ``source`` (``-``: standard input), the ``what`` of a command."""
     try:
         raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as exc:
-        raise CliError(f"cannot read request {source}: {exc}") from exc
+        raise CliError(f"cannot read {what} {source}: {exc}") from exc
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CliError(f"request {source} is not UTF-8 text: {exc}") from exc
+        raise CliError(f"{what} {source} is not UTF-8 text: {exc}") from exc
+
+
+def _read_json(source: str, what: str) -> Any:
+    """The JSON document of file ``source``: clear errors for unreadable, non-UTF-8, invalid or
+    pathologically nested input."""
+    text = _read_text(source, what)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CliError(f"request {source} is not valid JSON: {exc}") from exc
+        raise CliError(f"{what} {source} is not valid JSON: {exc}") from exc
     except RecursionError:
-        raise CliError(f"request {source} is nested too deeply to be a request") from None
+        raise CliError(f"{what} {source} is nested too deeply to be a {what}") from None
 
 
 # Keys of a request file that wraps the MetadataExtraction under "request".
@@ -265,7 +270,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.request:
         if args.tickers or args.metrics:
             raise CliError("use either --request or --tickers/--metrics")
-        request, predicates = _request_parts(_read_request(args.request))
+        request, predicates = _request_parts(_read_json(args.request, "request"))
     else:
         if not args.metrics:
             raise CliError("give --metrics (and --tickers), or --request FILE")
@@ -288,35 +293,16 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_text(source: str) -> str:
-    try:
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-        return raw.decode("utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot read {source}: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise CliError(f"{source} is not UTF-8 text: {exc}") from exc
-
-
-def _read_context(source: str) -> dict[str, Any]:
-    """A query payload (``silver-assets query`` prints one) from a JSON file."""
-    try:
-        payload = json.loads(_read_text(source))
-    except json.JSONDecodeError as exc:
-        raise CliError(f"{source} is not JSON: {exc}") from exc
-    if not isinstance(payload, dict) or not isinstance(payload.get("citation_contract"), dict):
-        raise CliError(f"{source} is not a query payload: it has no citation_contract object")
-    return payload
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
-    from silver_assets.query.claims import TextTooLong, verify_claims
+    from silver_assets.query.claims import InvalidContext, TextTooLong, verify_claims
 
+    context = _read_json(args.context, "context") if args.context else None
     try:
-        context = _read_context(args.context) if args.context else None
-        result = verify_claims(_read_text(args.text), _settings(), context)
+        result = verify_claims(_read_text(args.text, "text"), _settings(), context)
     except TextTooLong as exc:
         raise CliError(str(exc)) from exc
+    except InvalidContext as exc:
+        raise CliError(f"{args.context}: {exc}") from exc
     print(json.dumps(result, indent=2))
     return 0
 

@@ -33,6 +33,7 @@ from silver_assets.query.models import (
     parse_date,
     parse_request,
     parse_time_predicates,
+    validation_problems,
 )
 from silver_assets.query.payload import (
     ActiveWindowOut,
@@ -111,9 +112,7 @@ def _validated(
     try:
         return parse_request(request), parse_time_predicates(time_predicates)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, err['loc'])) or 'request'}: {err['msg']}" for err in exc.errors()
-        )
+        problems = validation_problems(exc, "request")
         raise InvalidRequest(f"invalid MetadataExtraction: {problems}") from exc
     except (TypeError, ValueError) as exc:
         raise InvalidRequest(str(exc)) from exc

@@ -51,6 +51,8 @@ NUMERIC_UNITS = frozenset(UNIT_RULES) - {"date", "label"}
 # Units whose stored number is already a fraction / already in percent when written with "%".
 FRACTION_UNITS = frozenset({"fraction"})
 PERCENT_UNITS = frozenset({"percentage_points", "score_0_100", "display_percent"})
+# Units a number may be written with a magnitude suffix in ("11.7M" contracts, "4.2k" points).
+MAGNITUDE_UNITS = frozenset({"count", "price", "level"})
 
 FAMILIES: tuple[str, ...] = FAMILY_NAMES
 

@@ -28,18 +28,20 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from silver_assets.metrics.families import BUILDERS, FamilyAnswer
 from silver_assets.query.answer import PER_TICKER_FAMILIES, load_snapshot
 from silver_assets.query.catalogue import (
     CATALOGUE,
     FRACTION_UNITS,
+    MAGNITUDE_UNITS,
     NUMERIC_UNITS,
     PERCENT_UNITS,
     UNIT_RULES,
     value_key,
 )
+from silver_assets.query.models import validation_problems
 from silver_assets.query.payload import LeanSchemaModel, Value
 from silver_assets.settings import Settings
 from silver_assets.snapshots import SnapshotStore
@@ -74,18 +76,20 @@ _ANCHOR_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?=.*[\d_])[\w^.\-]+$")
 # Dates in prose are never claims: ISO dates and months, and d/m/y forms.
 _DATES = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
 # A number: its sign (a Unicode minus too), digits, decimals, then ``%`` or a magnitude suffix
-# (``11.7M``). One that runs on into a word or more digits ("3rd", "1.2.3") is no number, nor
-# is one hyphenated to a word ("30-day").
+# (``11.7M``). One that runs on into a word or more digits ("3rd", "1.2.3") is no number.
 _NUMBER = re.compile(
     r"(?<![\w.^])([-+\u2212]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:(\s?%)|(bn|mn|[kKMB]))?"
-    r"(?![\w]|\.\d|-[A-Za-z])"
+    r"(?![\w]|\.\d)"
 )
-# Index names that hold a number ("S&P 500"): names, not claims.
+# A whole number hyphenated to a word ("30-day", "52-week") names a span, not a claim.
+_COMPOUND = re.compile(r"-[A-Za-z]")
+# Index names that hold a whole number ("S&P 500"), not a level or move ("Nasdaq 15.2%").
 _INDEX_NAMES = re.compile(
-    r"\b(?:S&P|Russell|Nasdaq|NASDAQ|FTSE|Stoxx|STOXX|DAX|CAC|Nikkei|TOPIX|ASX|Hang Seng)\s?\d+\b"
+    r"\b(?:S&P|Russell|Nasdaq|NASDAQ|FTSE|Stoxx|STOXX|DAX|CAC|Nikkei|TOPIX|ASX|Hang Seng)\s?\d+"
+    r"(?![\d\w]|[.,]\d|\s?%)"
 )
-# Abbreviations whose full stop ends no sentence.
-_ABBREVIATIONS = frozenset({"vs", "e.g", "i.e", "approx", "cf", "incl", "est", "ca"})
+# Abbreviations whose full stop ends no sentence (as written; "CA." may end one).
+_ABBREVIATIONS = frozenset({"vs", "Vs", "e.g", "i.e", "approx", "cf", "incl"})
 _UNICODE_MINUS = "\u2212"
 _MAGNITUDE = {"k": 1_000, "K": 1_000, "M": 1_000_000, "mn": 1_000_000, "B": 10**9, "bn": 10**9}
 # Sentences end at . ! or ?, at a blank line, or before a list item; a wrapped line goes on.
@@ -115,6 +119,40 @@ _PARTITIONS_PAST_DATE = 10
 
 class TextTooLong(ValueError):
     """The text to verify is over :data:`MAX_TEXT_CHARS`."""
+
+
+class InvalidContext(ValueError):
+    """The context is not a query payload with a citation contract; the message says why."""
+
+
+class ContextEntry(BaseModel):
+    """What the checker reads of one citation-contract entry."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    preferred_anchor: str
+    legacy_aliases: list[str] = Field(default_factory=list)
+
+
+class CitationContext(BaseModel):
+    """The part of a query payload the checker reads: its citation contract. A whole
+    ``query_metrics`` answer fits; its other fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    citation_contract: dict[str, ContextEntry]
+
+
+def parse_context(context: CitationContext | Mapping[str, Any] | None) -> CitationContext | None:
+    """The context as a :class:`CitationContext`; raises :class:`InvalidContext`."""
+    if context is None or isinstance(context, CitationContext):
+        return context
+    try:
+        return CitationContext.model_validate(context)
+    except ValidationError as exc:
+        raise InvalidContext(
+            f"context is not a query payload: {validation_problems(exc, 'context')}"
+        ) from exc
 
 
 class Claim(BaseModel):
@@ -153,10 +191,12 @@ class _Resolver:
     """Anchors to candidate values, reading each snapshot file once per call."""
 
     store: SnapshotStore
-    context: Mapping[str, Any] | None
+    context: CitationContext | None
     _partitions: dict[str, list[str]] = field(default_factory=dict)
     _answers: dict[tuple[str, str, str], FamilyAnswer | None] = field(default_factory=dict)
-    _resolved: dict[str, tuple[list[_Candidate], str | None]] = field(default_factory=dict)
+    _resolved: dict[tuple[str, bool], tuple[list[_Candidate], str | None]] = field(
+        default_factory=dict
+    )
 
     def partitions(self, family: str) -> list[str]:
         if family not in self._partitions:
@@ -174,17 +214,22 @@ class _Resolver:
             )
         return self._answers[cache_key]
 
-    def resolve(self, anchor: str) -> tuple[list[_Candidate], str | None]:
+    def resolve(
+        self, anchor: str, through_context: bool = True
+    ) -> tuple[list[_Candidate], str | None]:
         """(candidate values, why none) for one cited anchor; each anchor is resolved once."""
-        if anchor not in self._resolved:
-            self._resolved[anchor] = self._resolve(anchor)
-        return self._resolved[anchor]
+        cache_key = (anchor, through_context)
+        if cache_key not in self._resolved:
+            self._resolved[cache_key] = self._resolve(anchor, through_context)
+        return self._resolved[cache_key]
 
-    def _resolve(self, anchor: str) -> tuple[list[_Candidate], str | None]:
-        if entries := self._contract_entries(anchor):
+    def _resolve(self, anchor: str, through_context: bool) -> tuple[list[_Candidate], str | None]:
+        if through_context and (entries := self._contract_entries(anchor)):
             candidates: list[_Candidate] = []
             for key, preferred in entries:
-                found, why = self.resolve(preferred)
+                # The preferred anchor itself is read from the snapshots, never the context
+                # again, so entries that name each other cannot loop.
+                found, why = self.resolve(preferred, through_context=False)
                 # The contract's key without the multi-ticker prefix, as the builder names it.
                 candidates += [c for c in found if key.endswith(c.key)] or found
             return candidates, None if candidates else why
@@ -203,11 +248,11 @@ class _Resolver:
         """(value key, preferred anchor) of the context's entries that ``anchor`` names: as
         their key, or as a legacy alias. One string can be both (pricing's old
         ``SPY_avg_spread_pct`` is liquidity's key), and then both values are candidates."""
-        contract = self.context.get("citation_contract", {}) if self.context else {}
+        contract = self.context.citation_contract if self.context else {}
         return [
-            (key, entry["preferred_anchor"])
+            (key, entry.preferred_anchor)
             for key, entry in contract.items()
-            if anchor == key or anchor in entry.get("legacy_aliases", [])
+            if anchor == key or anchor in entry.legacy_aliases
         ]
 
     def _dated(
@@ -332,6 +377,8 @@ def _value_verdict(
         scaled: Decimal | None = stored * 100
     elif percent and candidate.unit not in PERCENT_UNITS:
         scaled = None  # a count, price or level has no percent form
+    elif magnitude != 1 and candidate.unit not in MAGNITUDE_UNITS:
+        scaled = None  # a ratio, score or number of days has no "k" or "M" form
     else:
         scaled = stored / magnitude
     if scaled is None:
@@ -382,6 +429,8 @@ def _is_claim(text: str, match: re.Match[str]) -> bool:
     _, digits, fraction, percent, suffix = match.groups()
     if percent or fraction or suffix:
         return True
+    if _COMPOUND.match(text, match.end()):
+        return False
     number = int(digits.replace(",", ""))
     if "," not in digits and 2020 <= number <= 2030:
         return False  # a year
@@ -391,39 +440,57 @@ def _is_claim(text: str, match: re.Match[str]) -> bool:
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans. A full stop after an abbreviation ("vs.") ends none, and a bracket that
-    opens a sentence cites the one before it when that one has none ("was 1.3. [Silver: A]")."""
+    """Sentence spans. A full stop after an abbreviation ("vs.") ends none, and a Silver bracket
+    right after a full stop cites the sentence before it (see :func:`_cited_after_stop`)."""
     spans, start = [], 0
     for boundary in _SENTENCE_END.finditer(text):
         if boundary.start() <= start:
             continue  # inside a bracket already moved to the sentence before
         words = text[start : boundary.start()].split()
-        if words and words[-1].lower().rstrip(".") in _ABBREVIATIONS:
+        if words and words[-1].lstrip("([{\"'").rstrip(".") in _ABBREVIATIONS:
             continue
-        end = boundary.start()
-        if (opening := _BRACKET.match(text, boundary.end())) and "[" not in text[start:end]:
-            end = opening.end()
+        end = _cited_after_stop(text, start, boundary.start(), boundary.end())
         spans.append((start, end))
-        start = end if end > boundary.start() else boundary.end()
+        start = max(end, boundary.end())
     spans.append((start, len(text)))
     return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
+def _cited_after_stop(text: str, start: int, end: int, after: int) -> int:
+    """Where the sentence ``text[start:end]`` ends: past the bracket at ``after`` when it ends
+    with a full stop in the same paragraph, holds a number and no bracket of its own, and the
+    bracket is a Silver citation ("was 1.31. [Silver: A]"); otherwise at ``end``."""
+    opening = _BRACKET.match(text, after)
+    if (
+        opening is None
+        or not text[start:end].endswith(".")
+        or text.count("\n", end, after) > 1  # a new paragraph cites for itself
+        or "[" in text[start:end]
+        or not _NUMBER.search(text, start, end)
+    ):
+        return end
+    cited = _bracket(opening)
+    return opening.end() if cited is not None and cited.kind != "other" else end
+
+
 def verify_claims(
-    text: str, settings: Settings | None = None, context: Mapping[str, Any] | None = None
+    text: str,
+    settings: Settings | None = None,
+    context: CitationContext | Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Verdicts of every claim in ``text`` (a dumped :class:`VerifyResult`).
 
     ``context`` is an optional query payload: with it, value keys cited without a ticker
     prefix resolve through its citation contract. Raises :class:`TextTooLong` past
-    :data:`MAX_TEXT_CHARS` characters.
+    :data:`MAX_TEXT_CHARS` characters and :class:`InvalidContext` for a context without a
+    well-formed citation contract.
     """
     if len(text) > MAX_TEXT_CHARS:
         raise TextTooLong(
             f"text is {len(text):,} characters; verify_claims accepts at most {MAX_TEXT_CHARS:,}"
         )
     settings = settings or Settings.from_env()
-    resolver = _Resolver(SnapshotStore(settings.snapshot_root), context)
+    resolver = _Resolver(SnapshotStore(settings.snapshot_root), parse_context(context))
     claims: list[Claim] = []
     for index, (lo, hi) in enumerate(_sentences(text)):
         sentence = text[lo:hi]

@@ -33,7 +33,7 @@ from pydantic_core import to_json
 
 from silver_assets.query.answer import answer_query
 from silver_assets.query.catalogue import MetricInfo, metric_infos
-from silver_assets.query.claims import MAX_TEXT_CHARS, VerifyResult
+from silver_assets.query.claims import MAX_TEXT_CHARS, CitationContext, VerifyResult
 from silver_assets.query.claims import verify_claims as check_claims
 from silver_assets.query.data_status import DataStatus
 from silver_assets.query.data_status import data_status as read_data_status
@@ -152,7 +152,7 @@ def build_server(
     def verify_claims(
         text: Annotated[str, Field(max_length=MAX_TEXT_CHARS, description="the drafted answer")],
         context: Annotated[
-            dict[str, Any] | None,
+            CitationContext | None,
             Field(
                 description="the query_metrics answer the draft was written from: value keys "
                 "cited without a ticker prefix, such as [pcr_volume], resolve through its "
@@ -200,7 +200,7 @@ class BearerToken:
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self.expected = token.encode()
+        self.expected = token.strip().encode()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":

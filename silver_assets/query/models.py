@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictStr,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -168,6 +169,14 @@ def parse_time_predicates(raw: Mapping[str, Any] | None) -> dict[str, TimePredic
             f"unknown time predicate source(s) {', '.join(unknown)}; expected one of {SOURCES}"
         )
     return parsed
+
+
+def validation_problems(exc: ValidationError, what: str) -> str:
+    """Each of a validation error's problems as ``field.path: message``, joined by ``; ``;
+    ``what`` names the input when the problem is with the whole of it."""
+    return "; ".join(
+        f"{'.'.join(map(str, err['loc'])) or what}: {err['msg']}" for err in exc.errors()
+    )
 
 
 def parse_request(

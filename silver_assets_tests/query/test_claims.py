@@ -15,7 +15,13 @@ import pytest
 from silver_assets import SilverQueryResource
 from silver_assets.lake import files
 from silver_assets.query.catalogue import CATALOGUE
-from silver_assets.query.claims import MAX_TEXT_CHARS, TextTooLong, _rounds_to, verify_claims
+from silver_assets.query.claims import (
+    MAX_TEXT_CHARS,
+    InvalidContext,
+    TextTooLong,
+    _rounds_to,
+    verify_claims,
+)
 from silver_assets.snapshots import SnapshotStore
 from silver_assets_tests.conftest import make_settings
 
@@ -144,6 +150,44 @@ def test_names_compounds_and_abbreviations_are_read_as_prose(tmp_path) -> None:
     assert _verdicts(result) == [("450", "UNCITED")]
 
 
+def test_a_bracket_after_a_full_stop_cites_only_its_own_sentence(tmp_path) -> None:
+    text = (
+        "SPY IV was 16.5%. [Gold: desk note] agrees. "
+        "Overview. [Silver: PCR_AGG_SPY_2026-04-30] PCR was 1.31 today. "
+        "IV was 22.0%.\n\n[Silver: IVRANK_SPY_2026-04-30] PCR printed 1.32 today. "
+        "IV was 16.5%-ish [Silver: n/a]. The Nasdaq 15.2% drop took the DAX to 18,500."
+    )
+    result = verify_claims(text, make_settings(tmp_path))  # no snapshots: cited is unknown
+    assert _verdicts(result) == [
+        ("16.5%", "UNCITED"),  # another source's bracket opens the next sentence
+        ("1.31", "UNKNOWN_ANCHOR"),  # the bracket opens its own sentence
+        ("22.0%", "UNCITED"),  # a new paragraph
+        ("1.32", "UNKNOWN_ANCHOR"),
+        ("15.2%", "UNCITED"),  # a move of an index, not its name
+        ("18,500", "UNCITED"),
+    ]
+
+
+def test_a_context_must_be_a_citation_contract(tmp_path) -> None:
+    settings = make_settings(tmp_path)
+    for context, problem in [
+        ({"citation_contract": []}, "citation_contract: Input should be a valid dictionary"),
+        ({"citation_contract": {"pcr_volume": {}}}, "pcr_volume.preferred_anchor: Field required"),
+        ({"values": {}}, "citation_contract: Field required"),
+    ]:
+        with pytest.raises(InvalidContext, match=problem):
+            verify_claims("PCR was 1.31 [pcr_volume].", settings, context)
+    # Entries naming each other are read from the snapshots, not looked up again.
+    looped = {
+        "citation_contract": {
+            "a_b": {"preferred_anchor": "b_a"},
+            "b_a": {"preferred_anchor": "a_b"},
+        }
+    }
+    result = verify_claims("PCR was 1.31 [a_b].", settings, looped)
+    assert _verdicts(result) == [("1.31", "UNKNOWN_ANCHOR")]
+
+
 def test_contract_symbol_and_value_key_anchors(materialized, payload) -> None:
     iv = payload["values"]["latest_atm_iv"]
     contract = next(a for a in payload["lineage_anchors"] if a.startswith("SPY2"))
@@ -182,6 +226,7 @@ def test_numbers_with_a_magnitude_or_a_unicode_minus(materialized, payload) -> N
         f"Volume was {volume / 1000 + 0.5:.1f}k [Silver: {liq}]. "
         f"Volume was {volume / 1e6:.4f}M contracts [Silver: {liq}]. "
         f"It fell \u2212{volume / 1000:.1f}k [Silver: {liq}]. "
+        f"PCR was 0.0M [Silver: {_anchor(payload, 'pcr_volume')}]. "
         "Version 1.2.3 and 3rd place are no numbers."
     )
     claims = _check(materialized, text)["claims"]
@@ -190,6 +235,7 @@ def test_numbers_with_a_magnitude_or_a_unicode_minus(materialized, payload) -> N
         (f"{volume / 1000 + 0.5:.1f}k", "MISMATCH"),
         (f"{volume / 1e6:.4f}M", "VERIFIED"),
         (f"\u2212{volume / 1000:.1f}k", "MISMATCH"),  # the sign counts
+        ("0.0M", "MISMATCH"),  # a ratio has no magnitude suffix
     ]
 
 
@@ -325,6 +371,17 @@ def test_cli_verify_and_metrics(materialized, payload, tmp_path) -> None:
         text=True,
     )
     assert (done.returncode, done.stderr.startswith("error: cannot read")) == (2, True)
+    context.write_text(json.dumps({"citation_contract": {"pcr_volume": {}}}))
+    done = subprocess.run(
+        [CLI, "verify", "--text", "-", "--context", str(context)],
+        env=env,
+        input=keyed,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "preferred_anchor: Field required" in done.stderr
+    assert "Traceback" not in done.stderr
     binary = tmp_path / "draft.bin"
     binary.write_bytes(b"\xff\xfe")
     done = subprocess.run(

@@ -107,6 +107,8 @@ async def _exercise(session: ClientSession, draft: str) -> dict:
     keyed, context = _keyed_draft(draft)
     in_context = await session.call_tool("verify_claims", {"text": keyed, "context": context})
     results["verify_in_context"] = in_context.structuredContent
+    bad = {"text": keyed, "context": {"citation_contract": []}}
+    results["bad_context"] = await session.call_tool("verify_claims", bad)
     too_long = await session.call_tool("verify_claims", {"text": "1.5 " * MAX_TEXT_CHARS})
     results["too_long"] = too_long
     resources = {str(r.uri) for r in (await session.list_resources()).resources}
@@ -155,6 +157,8 @@ def _check_against_python_api(results, materialized, use_settings, draft) -> Non
     keyed, context = _keyed_draft(draft)
     assert results["verify_in_context"] == verify_claims(keyed, materialized.settings, context)
     assert results["verify_in_context"]["counts"] == {"VERIFIED": 1}
+    assert results["bad_context"].isError
+    assert "citation_contract" in results["bad_context"].content[0].text
     assert verify_claims(keyed, materialized.settings)["counts"] == {"UNKNOWN_ANCHOR": 1}
     assert results["data_status"] == data_status(materialized.settings).model_dump(mode="json")
     for name in ("query_metrics", "list_metrics", "verify_claims", "data_status"):
