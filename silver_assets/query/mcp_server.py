@@ -21,10 +21,12 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
+import anyio
 from mcp.server.fastmcp import FastMCP
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
@@ -244,10 +246,25 @@ def http_app(host: str, port: int, token: str | None) -> ASGIApp:
     return BearerToken(app, token) if token else app
 
 
+class SessionEndFilter(logging.Filter):
+    """Drops the SDK's error record for a session's event stream that its client closed.
+
+    mcp 1.x logs that normal end of every session as an error with a traceback ("Error in
+    standalone SSE writer", ``anyio.ClosedResourceError``); any other error still shows.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        closed = record.exc_info is not None and isinstance(
+            record.exc_info[1], anyio.ClosedResourceError
+        )
+        return not (closed and record.getMessage() == "Error in standalone SSE writer")
+
+
 def serve_http(host: str, port: int) -> None:
     """Serve streamable HTTP until interrupted."""
     import uvicorn
 
+    logging.getLogger("mcp.server.streamable_http").addFilter(SessionEndFilter())
     app = http_app(host, port, os.environ.get(TOKEN_VARIABLE) or None)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -61,6 +62,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass
+class Served:
+    """The URL of a running ``silver-assets mcp --http``, and its stderr once it stopped."""
+
+    url: str
+    stderr: str = ""
+
+
 @contextmanager
 def http_server(env, *args):
     port = _free_port()
@@ -70,6 +79,7 @@ def http_server(env, *args):
         cwd=PROJECT_ROOT,
         stderr=subprocess.PIPE,
     )
+    served = Served(f"http://127.0.0.1:{port}/mcp")
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -80,11 +90,10 @@ def http_server(env, *args):
                 assert process.poll() is None, process.stderr.read().decode()
                 assert time.monotonic() < deadline, "the MCP server did not start"
                 time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/mcp"
+        yield served
     finally:
         process.terminate()
-        process.wait(timeout=30)
-        process.stderr.close()
+        served.stderr = process.communicate(timeout=30)[1].decode()
 
 
 async def _exercise(session: ClientSession, draft: str) -> dict:
@@ -194,19 +203,24 @@ async def _http_session(url: str, draft: str, headers: dict | None = None) -> di
 
 def test_http_session_on_loopback(materialized, env, use_settings) -> None:
     draft = _draft(materialized)
-    with http_server(env) as url:
+    with http_server(env) as served:
+        url = served.url
         results = asyncio.run(_http_session(url, draft))
+        # A second session, closed like the first: the end of a session is no error.
+        asyncio.run(_http_session(url, draft))
         oversized = requests.post(url, data=b"x" * (MAX_BODY_BYTES + 1), timeout=30)
         # DNS rebinding: a page on another site cannot reach the loopback server by its name.
         rebound = requests.post(url, json={}, headers={"Host": "evil.example:80"}, timeout=30)
     _check_against_python_api(results, materialized, use_settings, draft)
     assert oversized.status_code == 413
     assert rebound.status_code == 421
+    assert "Traceback" not in served.stderr, served.stderr
 
 
 def test_http_token_is_enforced(materialized, env) -> None:
     draft = _draft(materialized)
-    with http_server({**env, TOKEN_VARIABLE: "s3cret"}) as url:
+    with http_server({**env, TOKEN_VARIABLE: "s3cret"}) as served:
+        url = served.url
         refused = requests.post(url, json={}, timeout=30)
         wrong = requests.post(url, json={}, headers={"Authorization": "Bearer nope"}, timeout=30)
         bare = requests.post(url, json={}, headers={"Authorization": "s3cret"}, timeout=30)
