@@ -92,8 +92,9 @@ _INDEX_NAMES = re.compile(
 _ABBREVIATIONS = frozenset({"vs", "Vs", "e.g", "i.e", "approx", "cf", "incl"})
 _UNICODE_MINUS = "\u2212"
 _MAGNITUDE = {"k": 1_000, "K": 1_000, "M": 1_000_000, "mn": 1_000_000, "B": 10**9, "bn": 10**9}
-# Sentences end at . ! or ?, at a blank line, or before a list item; a wrapped line goes on.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+# Sentences end at . ! or ?, at a blank line, or before a list item or a table row (each row
+# cites for itself); a wrapped line goes on.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)|\n(?=\s*\|)")
 _MONTH = re.compile(
     r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?$", re.IGNORECASE
 )

@@ -168,6 +168,21 @@ def test_a_bracket_after_a_full_stop_cites_only_its_own_sentence(tmp_path) -> No
     ]
 
 
+def test_each_table_row_cites_for_itself(tmp_path) -> None:
+    text = (
+        "| ticker | PCR | IV |\n|---|---|---|\n"
+        "| SPY | 1.31 [Silver: PCR_AGG_SPY_2026-04-30] | 16.5% [IVRANK_SPY_2026-04-30] |\n"
+        "| QQQ | 1.36 | 20.1% |\n"
+    )
+    result = verify_claims(text, make_settings(tmp_path))  # no snapshots: cited is unknown
+    assert _verdicts(result) == [
+        ("1.31", "UNKNOWN_ANCHOR"),
+        ("16.5%", "UNKNOWN_ANCHOR"),
+        ("1.36", "UNCITED"),
+        ("20.1%", "UNCITED"),
+    ]
+
+
 def test_a_context_must_be_a_citation_contract(tmp_path) -> None:
     settings = make_settings(tmp_path)
     for context, problem in [
