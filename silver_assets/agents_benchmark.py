@@ -9,8 +9,10 @@ bench's snapshots. Two clients keep one warm session each:
 - a plain JSON-RPC client over ``httpx``, which does what an MCP client must (session header,
   JSON-RPC envelope) and no schema check, so its figure is the server and the transport alone.
 
-Each round times the in-process query, both clients and ``verify_claims`` one after the other, so
-they share the machine's load; the figures are medians over the rounds. Beside the wall-clock
+Each round times the in-process query, both clients, a JSON-RPC ``ping`` (the bare round trip:
+what the machine charges for one request between two processes, which moves with its state far
+more than the in-process query does) and ``verify_claims`` one after the other, so they share
+the machine's load; the figures are medians over the rounds. Beside the wall-clock
 figures, the CPU time per call of the in-process query, of the plain client and of the server
 process (Linux: ``/proc``) says where the round trip's work goes; on a shared machine it moves
 far less with the load than the wall clock does.
@@ -82,6 +84,9 @@ class JsonRpcClient:
         params = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client}
         await self._post("initialize", params)
         await self._post("notifications/initialized", {}, notify=True)
+
+    async def ping(self) -> None:
+        await self._post("ping", {})
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         result = await self._post("tools/call", {"name": name, "arguments": arguments})
@@ -188,6 +193,7 @@ async def _rounds(
                 here = await _timed(in_process, calls)
                 over_sdk = await _timed(sdk, calls)
                 over_raw = await _timed(plain, calls, server)
+                pings = await _timed(raw.ping, calls)
                 checks = await _timed(verify, max(10, calls // 10))
                 figures = {
                     "in_process_p50_ms": statistics.median(here.times) * MS,
@@ -198,6 +204,7 @@ async def _rounds(
                     "mcp_jsonrpc_p50_ms": statistics.median(over_raw.times) * MS,
                     "mcp_jsonrpc_p99_ms": percentile(over_raw.times, 99) * MS,
                     "mcp_jsonrpc_client_cpu_ms": over_raw.cpu_ms,
+                    "mcp_ping_p50_ms": statistics.median(pings.times) * MS,
                     "verify_50_claims_ms": statistics.median(checks.times) * MS,
                 }
                 if over_raw.server_cpu_ms is not None:

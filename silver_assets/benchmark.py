@@ -374,6 +374,7 @@ ROWS = [
             f"{r['mcp_jsonrpc_over_in_process_ms']:.2f} / {r['mcp_sdk_over_in_process_ms']:.2f}"
         ),
     ),
+    ("MCP ping over HTTP, JSON-RPC client, p50 (ms)", lambda r: f"{r['mcp_ping_p50_ms']:.2f}"),
     ("verify_claims, 50-claim answer, median (ms)", lambda r: f"{r['verify_50_claims_ms']:.2f}"),
     ("load average (1 min) after the agent timings", lambda r: f"{r['load_average']:.2f}"),
     ("daily run through Dagster (s)", lambda r: f"{r['daily_run_s']:.3f}"),
