@@ -9,6 +9,7 @@ write when the batch ends, each line still stamped with the time of its event.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,6 +34,8 @@ EVENTS = frozenset(
 
 _log = logging.getLogger(__name__)
 _lock = threading.Lock()
+# Every character ``str.splitlines`` breaks a line at, which a value must not carry into its line.
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def _render(value: Any) -> str:
@@ -42,7 +45,7 @@ def _render(value: Any) -> str:
         return value.isoformat()
     text = "" if value is None else str(value)
     # Keep one event per line and the field separator unambiguous.
-    return text.replace("\n", " ").replace("|", "/")
+    return _LINE_BREAKS.sub(" ", text).replace("|", "/")
 
 
 def format_line(event: str, fields: Mapping[str, Any], now: datetime | None = None) -> str:

@@ -39,3 +39,13 @@ def test_a_batch_that_fails_still_writes_its_events(tmp_path: Path) -> None:
     assert _lines(log) == ["EXECUTION_ERROR"]
     log.write("START_QUERY")  # and the log is back to writing each event at once
     assert _lines(log) == ["EXECUTION_ERROR", "START_QUERY"]
+
+
+def test_a_value_with_any_line_break_stays_on_its_line(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    # Every separator str.splitlines() breaks at, as a metric name in a request could carry.
+    breaks = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+    log.write("UNSUPPORTED_METRICS", metrics=[f"a{b}b" for b in breaks], note="x | y")
+    (event,) = log.read()
+    assert event["metrics"] == ",".join(["a b"] * len(breaks))
+    assert event["note"] == "x / y"
