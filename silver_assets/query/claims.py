@@ -367,10 +367,11 @@ def _rounds_to(true: Decimal, written: Decimal, decimals: int) -> bool:
 
 def _value_verdict(
     written: Decimal, decimals: int, percent: bool, candidate: _Candidate, magnitude: int = 1
-) -> tuple[ValueVerdict, Decimal] | None:
-    """("VERIFIED" | "UNIT_ERROR" | "MISMATCH", true value in the written scale), or None when
-    the candidate is not a number. ``magnitude`` is the written suffix's (1,000 for ``k``):
-    ``11.7M`` is ``written`` 11.7 with a magnitude of a million."""
+) -> tuple[ValueVerdict, Decimal, bool] | None:
+    """("VERIFIED" | "UNIT_ERROR" | "MISMATCH", true value in the written scale, whether the
+    value has the written form at all), or None when the candidate is not a number.
+    ``magnitude`` is the written suffix's (1,000 for ``k``): ``11.7M`` is ``written`` 11.7
+    with a magnitude of a million."""
     stored = _stored_number(candidate.value, candidate.unit)
     if stored is None:
         return None
@@ -383,12 +384,12 @@ def _value_verdict(
     else:
         scaled = stored / magnitude
     if scaled is None:
-        return "MISMATCH", stored
+        return "MISMATCH", stored, False
     if _rounds_to(scaled, written, decimals):
-        return "VERIFIED", scaled
+        return "VERIFIED", scaled, True
     if _rounds_to(scaled * 100, written, decimals) or _rounds_to(scaled / 100, written, decimals):
-        return "UNIT_ERROR", scaled
-    return "MISMATCH", scaled
+        return "UNIT_ERROR", scaled, True
+    return "MISMATCH", scaled, True
 
 
 @dataclass(frozen=True)
@@ -421,8 +422,8 @@ def _is_day_of_month(text: str, start: int, end: int, number: int) -> bool:
     before = text[:start].split()
     after = text[end:].split()
     return bool(
-        (before and _MONTH.match(before[-1].strip(",")))
-        or (after and _MONTH.match(after[0].strip(",.")))
+        (before and _MONTH.match(before[-1].strip(",;:(")))
+        or (after and _MONTH.match(after[0].strip(",.;:)")))
     )
 
 
@@ -537,17 +538,18 @@ def _verdict(
     decimals = len(fraction) - 1 if fraction else 0
     magnitude = _MAGNITUDE[suffix] if suffix else 1
     judged = [
-        (verdict, scaled, c)
+        (verdict, scaled, comparable, c)
         for c in candidates
         if (v := _value_verdict(written, decimals, bool(percent), c, magnitude)) is not None
-        for verdict, scaled in [v]
+        for verdict, scaled, comparable in [v]
     ]
     if not judged:
         return claim(verdict="MISMATCH", anchor=candidates[0].anchor, detail="no numeric value")
     rank = {"VERIFIED": 0, "UNIT_ERROR": 1, "MISMATCH": 2}
     verdict: Verdict
-    verdict, _, best = min(
-        judged, key=lambda j: (rank[j[0]], abs(j[1] - written) / (abs(j[1]) + 1))
+    # The closest value is named: first one that has the written form ("16.5%" is no count).
+    verdict, _, _, best = min(
+        judged, key=lambda j: (rank[j[0]], not j[2], abs(j[1] - written) / (abs(j[1]) + 1))
     )
     detail = None
     if best.stale:

@@ -142,7 +142,7 @@ def test_which_numbers_are_claims(tmp_path) -> None:
 
 def test_names_compounds_and_abbreviations_are_read_as_prose(tmp_path) -> None:
     text = (
-        "The 30-day IV of the S&P 500 and the Russell 2000 moved. "
+        "The 30-day IV of the S&P 500 and the Russell 2000 moved on 22 May; no more. "
         "PCR was 1.25 vs. 1.5 a week ago [Silver: n/a]. "
         "The spread was 12.5%. [Silver: n/a] Volume was 450."
     )
@@ -252,6 +252,18 @@ def test_numbers_with_a_magnitude_or_a_unicode_minus(materialized, payload) -> N
         (f"\u2212{volume / 1000:.1f}k", "MISMATCH"),  # the sign counts
         ("0.0M", "MISMATCH"),  # a ratio has no magnitude suffix
     ]
+
+
+def test_a_mismatch_names_the_closest_value_that_has_the_written_form(
+    materialized, payload
+) -> None:
+    anchor = _anchor(payload, "latest_atm_iv")
+    (claim,) = _check(materialized, f"IV fell \u221216.5% [Silver: {anchor}].")["claims"]
+    # The lookback (180 days) has no percent form, however close its number.
+    assert (claim["verdict"], claim["key"]) in {
+        ("MISMATCH", "latest_atm_iv"),
+        ("MISMATCH", "latest_atm_iv_rank_pct"),
+    }, claim
 
 
 def test_a_legacy_alias_that_is_also_a_key_offers_both_values(materialized, payload) -> None:
