@@ -86,7 +86,7 @@ _COMPOUND = re.compile(r"-[A-Za-z]")
 # Index names that hold a whole number ("S&P 500"), not a level or move ("Nasdaq 15.2%").
 _INDEX_NAMES = re.compile(
     r"\b(?:S&P|Russell|Nasdaq|NASDAQ|FTSE|Stoxx|STOXX|DAX|CAC|Nikkei|TOPIX|ASX|Hang Seng)\s?\d+"
-    r"(?![\d\w]|[.,]\d|\s?%)"
+    r"(?!\w|[.,]\d|\s?%)"
 )
 # Abbreviations whose full stop ends no sentence (as written; "CA." may end one).
 _ABBREVIATIONS = frozenset({"vs", "Vs", "e.g", "i.e", "approx", "cf", "incl"})
