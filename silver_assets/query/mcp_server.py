@@ -201,6 +201,8 @@ class BearerToken:
     """ASGI middleware: every HTTP request needs ``Authorization: Bearer <token>``."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
+        if not token.strip():
+            raise ValueError("a bearer token must not be empty")
         self.app = app
         self.expected = token.strip().encode()
 
@@ -235,8 +237,10 @@ class RefusedToServe(ValueError):
 def http_app(host: str, port: int, token: str | None) -> ASGIApp:
     """The streamable-HTTP ASGI app at ``/mcp``, behind the bearer check when a token is set.
 
-    Raises :class:`RefusedToServe` for a non-loopback host without a token.
+    Raises :class:`RefusedToServe` for a non-loopback host without a token; a token of
+    whitespace only is no token.
     """
+    token = token.strip() if token else None
     if not is_loopback(host) and not token:
         raise RefusedToServe(
             f"refusing to serve on {host}, which other machines can reach, without a token: "

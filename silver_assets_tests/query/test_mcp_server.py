@@ -34,8 +34,11 @@ from silver_assets.query.mcp_server import (
     CONTRACT_DOCUMENT,
     MAX_BODY_BYTES,
     TOKEN_VARIABLE,
+    BearerToken,
     MetricCatalogue,
+    RefusedToServe,
     build_server,
+    http_app,
 )
 from silver_assets.query.payload import QueryPayload
 from silver_assets.settings import PROJECT_ROOT
@@ -243,6 +246,11 @@ def test_http_refuses_a_public_host_without_token(env) -> None:
     )
     assert done.returncode == 2
     assert "refusing to serve on 0.0.0.0" in done.stderr
+    # A token of whitespace only is no token: it would let "Bearer " with nothing through.
+    with pytest.raises(RefusedToServe, match="without a token"):
+        http_app("0.0.0.0", _free_port(), "  \n")
+    with pytest.raises(ValueError, match="must not be empty"):
+        BearerToken(http_app("127.0.0.1", _free_port(), None), " ")
     assert TOKEN_VARIABLE in done.stderr
 
 
