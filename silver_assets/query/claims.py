@@ -272,7 +272,7 @@ class _Resolver:
 
     def _is_stale(self, family: str, ticker: str, anchor: str, day: str) -> bool:
         """Older than what the newest partition answers with the same kind of anchor."""
-        newest = self.answer(family, self.partitions(family)[-1], ticker)
+        newest = self._newest(family, ticker)
         if newest is None:
             return False
         kind = anchor[: -len(day)] if family != "geopolitical_analysis" else "GPR_"
