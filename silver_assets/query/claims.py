@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, Literal
@@ -281,8 +282,14 @@ class _Resolver:
         return bool(newer) and not current
 
     def _contract(self, symbol: str) -> tuple[list[_Candidate], str | None]:
+        """The newest options_analysis partition that names contract ``symbol``. A chain
+        observed after the contract's expiry cannot hold it, so those partitions go unread."""
+        try:
+            expiry = datetime.strptime(symbol[-15:-9], "%y%m%d").date().isoformat()
+        except ValueError:
+            return [], f"{symbol} has no valid expiry date (YYMMDD after the root)"
         partitions = self.partitions("options_analysis")
-        for position, partition in enumerate(reversed(partitions)):
+        for partition in reversed([p for p in partitions if p <= expiry]):
             rows = load_snapshot(self.store, "options_analysis", partition).rows
             for ticker, row in rows.items():
                 if symbol not in (row.get(c) for c in _CONTRACT_COLUMNS):
@@ -290,9 +297,9 @@ class _Resolver:
                 answer = self.answer("options_analysis", partition, ticker)
                 assert answer is not None, "the ticker's row was just read"
                 keys = [k for a, k in answer.extra_anchors if a == symbol and k in answer.values]
-                stale = position > 0
+                stale = partition != partitions[-1]
                 return [_candidate(symbol, k, answer.values[k], stale) for k in keys], None
-        return [], f"no options_analysis snapshot names contract {symbol}"
+        return [], f"no options_analysis snapshot up to its expiry ({expiry}) names {symbol}"
 
     def _value_key(self, key: str) -> tuple[list[_Candidate], str | None]:
         """A value key or a legacy alias, read from the newest partitions (never stale)."""

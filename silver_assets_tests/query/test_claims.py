@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from silver_assets import SilverQueryResource
 from silver_assets.lake import files
+from silver_assets.query import claims
 from silver_assets.query.catalogue import CATALOGUE
 from silver_assets.query.claims import (
     MAX_TEXT_CHARS,
@@ -312,6 +314,30 @@ def test_older_contract_and_gpr_anchors_are_stale(materialized, payload) -> None
         ("STALE_ANCHOR", old_contracts[0]),
         ("STALE_ANCHOR", old_month),
     ]
+
+
+@pytest.mark.parametrize(
+    ("expiry", "detail"),
+    [("before", "up to its expiry"), ("991399", "no valid expiry date")],
+)
+def test_a_contract_symbol_is_looked_up_only_up_to_its_expiry(
+    materialized, monkeypatch, expiry, detail
+) -> None:
+    """A chain observed after the contract's expiry cannot hold it: nothing after is read."""
+    days = SnapshotStore(materialized.settings.snapshot_root).partitions("options_analysis")
+    if expiry == "before":
+        expiry = (date.fromisoformat(days[0]) - timedelta(days=1)).strftime("%y%m%d")
+    reads = []
+    read = claims.load_snapshot
+    monkeypatch.setattr(
+        claims,
+        "load_snapshot",
+        lambda store, family, wanted: reads.append(family) or read(store, family, wanted),
+    )
+    (claim,) = _check(materialized, f"IV was 0.5 [Silver: SPY{expiry}C00700000].")["claims"]
+    assert claim["verdict"] == "UNKNOWN_ANCHOR"
+    assert detail in claim["detail"]
+    assert "options_analysis" not in reads
 
 
 def test_text_size_is_limited(tmp_path) -> None:
