@@ -32,10 +32,16 @@ class CliError(Exception):
 
 
 def _date(value: str) -> date:
+    """A date argument, read as a request's dates are: ``YYYY-MM-DD`` only (``20260430``,
+    which Python's ``date.fromisoformat`` takes too, is refused rather than guessed at)."""
+    from silver_assets.query.models import parse_date
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+        day = parse_date(value, "the date")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    assert day is not None, "a string is never None"
+    return day
 
 
 def _settings() -> Settings:

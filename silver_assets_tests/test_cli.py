@@ -78,7 +78,9 @@ def test_generate_materialize_query(cli_env):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("materialize", "--anchor", "2026-13-01"), "YYYY-MM-DD"),
+        (("materialize", "--anchor", "2026-13-01"), "'2026-13-01' is not a calendar date"),
+        # Python 3.11's date.fromisoformat reads this as 2026-04-30; a request refuses it too.
+        (("query", "--tickers", "SPY", "--metrics", "PCR", "--as-of", "20260430"), "YYYY-MM-DD"),
         (("materialize", "--from", "2026-04-10"), "--from and --to go together"),
         (("query", "--tickers", "SPY"), "--metrics"),
         (("query", "--request", "/nonexistent/request.json"), "cannot read request"),

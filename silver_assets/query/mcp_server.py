@@ -23,6 +23,7 @@ import ipaddress
 import json
 import logging
 import os
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
@@ -269,7 +270,12 @@ def serve_http(host: str, port: int) -> None:
     import uvicorn
 
     logging.getLogger("mcp.server.streamable_http").addFilter(SessionEndFilter())
-    app = http_app(host, port, os.environ.get(TOKEN_VARIABLE) or None)
+    token = os.environ.get(TOKEN_VARIABLE) or None
+    app = http_app(host, port, token)
+    shown = f"[{host}]" if ":" in host else host
+    guard = "bearer token required" if isinstance(app, BearerToken) else "loopback only, no token"
+    # uvicorn's own start-up lines are INFO, which the warning level hides.
+    print(f"MCP over streamable HTTP at http://{shown}:{port}/mcp ({guard})", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

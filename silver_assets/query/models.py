@@ -80,7 +80,7 @@ def parse_date(value: Any, what: str = "as_of") -> date | None:
     elif isinstance(value, date):
         day = value
     else:
-        raise ValueError(f"{what} must be a date as 'YYYY-MM-DD', got {value!r:.40}")
+        raise ValueError(f"{what} must be written as 'YYYY-MM-DD', got {value!r:.40}")
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise ValueError(f"{what} {day} is outside the supported {EARLIEST_DATE}..{LATEST_DATE}")
     return day

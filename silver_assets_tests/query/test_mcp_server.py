@@ -218,6 +218,7 @@ def test_http_session_on_loopback(materialized, env, use_settings) -> None:
     assert oversized.status_code == 413
     assert rebound.status_code == 421
     assert "Traceback" not in served.stderr, served.stderr
+    assert f"at {url} (loopback only, no token)" in served.stderr
 
 
 def test_http_token_is_enforced(materialized, env) -> None:
@@ -234,6 +235,7 @@ def test_http_token_is_enforced(materialized, env) -> None:
     assert set(lower["tools"]) == TOOLS
     assert "bearer token" in refused.json()["error"]
     assert set(results["tools"]) == TOOLS
+    assert f"at {url} (bearer token required)" in served.stderr
 
 
 def test_http_refuses_a_public_host_without_token(env) -> None:
