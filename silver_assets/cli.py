@@ -310,7 +310,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except InvalidContext as exc:
         raise CliError(f"{args.context}: {exc}") from exc
     print(json.dumps(result, indent=2))
-    return 0
+    # Like a linter: a pipeline can gate on the draft without reading the JSON.
+    return 0 if result["all_verified"] else 1
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:

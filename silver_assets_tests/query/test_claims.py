@@ -403,19 +403,21 @@ def test_cli_verify_and_metrics(materialized, payload, tmp_path) -> None:
     context = tmp_path / "payload.json"
     context.write_text(json.dumps(payload))
     keyed = f"PCR was {payload['values']['pcr_volume']} [Silver: pcr_volume]."
-    verdicts = [
-        json.loads(
-            subprocess.run(
-                [CLI, "verify", "--text", "-", *extra],
-                env=env,
-                input=keyed,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )["counts"]
+    runs = [
+        subprocess.run(
+            [CLI, "verify", "--text", "-", *extra],
+            env=env,
+            input=keyed,
+            capture_output=True,
+            text=True,
+        )
         for extra in ([], ["--context", str(context)])
     ]
-    assert verdicts == [{"UNKNOWN_ANCHOR": 1}, {"VERIFIED": 1}]
+    # Exit 1 when any claim is not VERIFIED, as a linter's finding; the JSON is printed still.
+    assert [(r.returncode, json.loads(r.stdout)["counts"]) for r in runs] == [
+        (1, {"UNKNOWN_ANCHOR": 1}),
+        (0, {"VERIFIED": 1}),
+    ]
     done = subprocess.run(
         [CLI, "verify", "--text", "-", "--context", str(tmp_path / "draft.bin.missing")],
         env=env,
