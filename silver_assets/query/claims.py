@@ -11,7 +11,9 @@ symbol, or a value key (``SPY_pcr_volume``; an unprefixed ``pcr_volume`` needs t
 Each claim gets one verdict: ``VERIFIED`` (the true value rounded to the decimals written equals
 the claim), ``UNIT_ERROR`` (off by exactly x100 or /100 under the unit rules), ``MISMATCH`` (with
 the true value and its key), ``STALE_ANCHOR`` (a dated anchor older than its family's newest
-partition), ``UNKNOWN_ANCHOR``; a claim-like number without a citation is ``UNCITED``.
+partition), ``UNKNOWN_ANCHOR``; a claim-like number without a citation is ``UNCITED``. A number
+is judged against every value under the anchors it cites: the checker does not read which
+metric a sentence names, so a value key is the citation that binds a number to one value.
 
 Values are read from the materialized snapshots and built by the same family builders as the
 query, never from the raw lake. Unit rules come from the catalogue: a number written with ``%``
@@ -72,16 +74,30 @@ SENTINELS = frozenset(
 )
 
 _BRACKET = re.compile(r"\[([^\[\]]*)\]")
-_LABELLED = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s*(.*)$", re.S)
+# The label is stripped in code: a lazy label before ``\s*:`` backtracked quadratically.
+_LABELLED = re.compile(r"^\s*([A-Za-z][A-Za-z ]*):(.*)$", re.S)
 _ANCHOR_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?=.*[\d_])[\w^.\-]+$")
 # Dates in prose are never claims: ISO dates and months, and d/m/y forms.
 _DATES = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
-# A number: its sign (a Unicode minus too), digits, decimals, then ``%`` or a magnitude suffix
-# (``11.7M``). One that runs on into a word or more digits ("3rd", "1.2.3") is no number.
+# Signs: a minus may be typeset as a Unicode minus or a dash; a dash taken for a minus can only
+# reject a true claim, a minus taken for nothing could verify a false one.
+_MINUS_SIGNS = "\u2212\u2010\u2011\u2012\u2013\u2014\u2015\ufe63\uff0d"
+# A number: its sign, digits (".5" has none), decimals, then a percent, a magnitude ("11.7M",
+# "4.2 million") or a word run into it ("1.3x", "419bps", "3rd"; see _is_claim). One that runs
+# on into more digits ("1.2.3", "2s10s") is no number.
 _NUMBER = re.compile(
-    r"(?<![\w.^])([-+\u2212]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:(\s?%)|(bn|mn|[kKMB]))?"
-    r"(?![\w]|\.\d)"
+    rf"(?<![\w.^])([-+{_MINUS_SIGNS}]?)(?=\.?\d)(\d{{1,3}}(?:,\d{{3}})+|\d+)?(\.\d+)?"
+    r"(?:(\s?[%\uff05]|\s(?:percent|per cent)\b)"
+    r"|(bn|mn|[kKMB]|\s(?:thousand|million|billion)\b)(?![A-Za-z])"
+    r"|([A-Za-z]+))?"
+    r"(?!\w|\.\d)"
 )
+# Words run into a number that make it no claim: ordinals ("3rd") and, on a whole number,
+# spans and tenors ("52wk", "10Y", "30DTE", "1990s").
+_ORDINALS = frozenset({"st", "nd", "rd", "th"})
+_SPANS = frozenset(
+    {"d", "w", "y", "h", "s", "dte", "day", "days", "wk", "wks", "mo", "mos", "yr", "yrs"}
+) | {"hr", "hrs", "min", "mins"}
 # A whole number hyphenated to a word ("30-day", "52-week") names a span, not a claim.
 _COMPOUND = re.compile(r"-[A-Za-z]")
 # Index names that hold a whole number ("S&P 500"), not a level or move ("Nasdaq 15.2%").
@@ -89,15 +105,18 @@ _INDEX_NAMES = re.compile(
     r"\b(?:S&P|Russell|Nasdaq|NASDAQ|FTSE|Stoxx|STOXX|DAX|CAC|Nikkei|TOPIX|ASX|Hang Seng)\s?\d+"
     r"(?!\w|[.,]\d|\s?%)"
 )
+_LIST_MARK = re.compile(r"[.)](?:\s|$)")
 # Abbreviations whose full stop ends no sentence (as written; "CA." may end one).
 _ABBREVIATIONS = frozenset({"vs", "Vs", "e.g", "i.e", "approx", "cf", "incl"})
-_UNICODE_MINUS = "\u2212"
 _MAGNITUDE = {"k": 1_000, "K": 1_000, "M": 1_000_000, "mn": 1_000_000, "B": 10**9, "bn": 10**9}
+_MAGNITUDE |= {"thousand": 1_000, "million": 1_000_000, "billion": 10**9}
 # Sentences end at . ! or ?, at a blank line, or before a list item or a table row (each row
 # cites for itself); a wrapped line goes on.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)|\n(?=\s*\|)")
 _MONTH = re.compile(
-    r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?$", re.IGNORECASE
+    r"^(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?$",
+    re.IGNORECASE,
 )
 
 _DATED_ANCHOR = re.compile(r"^(PCR_AGG|IVRANK|IVSKEW|LIQ|PX|MACRO)_(.+)_(\d{4}-\d{2}-\d{2})$")
@@ -317,6 +336,12 @@ class _Resolver:
             return [], f"{key!r} is neither an anchor nor a value key"
         family = entry.family
         if entry.key == key and "{T}" not in entry.key and family != "geopolitical_analysis":
+            contract = self.context.citation_contract if self.context else {}
+            if prefixed := sorted(k for k in contract if k.endswith(f"_{key}")):
+                return (
+                    [],
+                    f"{key!r} is several tickers' value in the context: cite one of {prefixed}",
+                )
             return [], f"{key!r} needs a ticker prefix (SPY_{key}) or the payload as context"
         if not self.partitions(family):
             return [], f"no {family} partition is materialized"
@@ -392,6 +417,8 @@ def _value_verdict(
         scaled = stored / magnitude
     if scaled is None:
         return "MISMATCH", stored, False
+    if magnitude != 1 and not written and stored:
+        return "MISMATCH", scaled, True  # "0bn" for 194,671,665 rounds, but claims nothing
     if _rounds_to(scaled, written, decimals):
         return "VERIFIED", scaled, True
     if _rounds_to(scaled * 100, written, decimals) or _rounds_to(scaled / 100, written, decimals):
@@ -434,13 +461,24 @@ def _is_day_of_month(text: str, start: int, end: int, number: int) -> bool:
     )
 
 
+def _is_list_marker(text: str, match: re.Match[str]) -> bool:
+    """A whole number that opens its line before ``.`` or ``)`` numbers a list item."""
+    line = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
+    return not line.strip() and _LIST_MARK.match(text, match.end()) is not None
+
+
 def _is_claim(text: str, match: re.Match[str]) -> bool:
-    _, digits, fraction, percent, suffix = match.groups()
+    _, digits, fraction, percent, suffix, word = match.groups()
+    if word and (word.lower() in _ORDINALS or (not fraction and word.lower() in _SPANS)):
+        return False
     if percent or fraction or suffix:
         return True
-    if _COMPOUND.match(text, match.end()):
+    if _COMPOUND.match(text, match.end()) or _is_list_marker(text, match):
         return False
-    number = int(digits.replace(",", ""))
+    plain = digits.replace(",", "")
+    if len(plain) > 4:  # 10,000 or more (and int() refuses thousands of digits)
+        return True
+    number = int(plain)
     if "," not in digits and 2020 <= number <= 2030:
         return False  # a year
     if _is_day_of_month(text, match.start(), match.end(), number):
@@ -526,7 +564,7 @@ def verify_claims(
 def _verdict(
     resolver: _Resolver, match: re.Match[str], offset: int, sentence: int, cited: _Bracket | None
 ) -> Claim:
-    sign, digits, fraction, percent, suffix = match.groups()
+    sign, digits, fraction, percent, suffix, _ = match.groups()
     claim = partial(Claim, text=match.group(0), start=offset + match.start(), sentence=sentence)
     if cited is None:
         return claim(anchors=[], verdict="UNCITED")
@@ -540,10 +578,10 @@ def _verdict(
     claim = partial(claim, anchors=list(cited.anchors))
     if not candidates:
         return claim(verdict="UNKNOWN_ANCHOR", anchor=cited.anchors[0], detail="; ".join(unknown))
-    sign = "-" if sign == _UNICODE_MINUS else sign
-    written = Decimal(f"{sign}{digits.replace(',', '')}{fraction or ''}")
+    sign = "-" if sign and sign in _MINUS_SIGNS else sign
+    written = Decimal(f"{sign}{(digits or '0').replace(',', '')}{fraction or ''}")
     decimals = len(fraction) - 1 if fraction else 0
-    magnitude = _MAGNITUDE[suffix] if suffix else 1
+    magnitude = _MAGNITUDE[suffix.strip()] if suffix else 1
     judged = [
         (verdict, scaled, comparable, c)
         for c in candidates

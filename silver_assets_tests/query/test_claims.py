@@ -256,6 +256,79 @@ def test_numbers_with_a_magnitude_or_a_unicode_minus(materialized, payload) -> N
     ]
 
 
+@pytest.mark.parametrize("dash", ["\u2013", "\u2012", "\u2014", "\ufe63", "\uff0d", "\u2212", "-"])
+def test_a_dash_before_a_number_is_a_minus(materialized, payload, dash) -> None:
+    """Taken for nothing, the dash would let a false sign verify."""
+    pcr, anchor = payload["values"]["pcr_volume"], _anchor(payload, "pcr_volume")
+    (claim,) = _check(materialized, f"PCR was {dash}{pcr} [Silver: {anchor}].")["claims"]
+    assert (claim["text"], claim["verdict"]) == (f"{dash}{pcr}", "MISMATCH")
+
+
+def test_word_magnitudes_percent_words_and_bare_decimals(materialized, payload) -> None:
+    v = payload["values"]
+    volume, liquid = v["SPY_daily_option_volume"], v["SPY_liquid_contracts"]
+    liq, iv = _anchor(payload, "SPY_daily_option_volume"), _anchor(payload, "latest_atm_iv")
+    text = (
+        f"Volume was {volume / 1e6:.1f} million [Silver: {liq}]. "
+        f"Liquid contracts were {liquid} thousand [Silver: {liq}]. "
+        f"Open interest was 0bn [Silver: {liq}]. "
+        f"IV was {v['latest_atm_iv'] * 100:.1f} percent [Silver: {iv}]. "
+        f"IV was {v['latest_atm_iv'] * 100:.1f}\uff05 [Silver: {iv}]. "
+        f"IV was {str(v['latest_atm_iv']).removeprefix('0')} [Silver: {iv}]."
+    )
+    assert _verdicts(_check(materialized, text)) == [
+        (f"{volume / 1e6:.1f} million", "VERIFIED"),
+        (f"{liquid} thousand", "MISMATCH"),  # no count of the anchor is thousands of that
+        ("0bn", "MISMATCH"),  # rounds to 0 at the written precision, but claims nothing
+        (f"{v['latest_atm_iv'] * 100:.1f} percent", "VERIFIED"),
+        (f"{v['latest_atm_iv'] * 100:.1f}\uff05", "VERIFIED"),
+        (str(v["latest_atm_iv"]).removeprefix("0"), "VERIFIED"),
+    ]
+
+
+def test_a_word_run_into_a_number_keeps_it_a_claim_unless_it_names_a_span(tmp_path) -> None:
+    text = (
+        "PCR was 9.99x, the spread 419bps and the price 699.99USD [Silver: n/a]. "
+        "It was 1.3x and 419bps; the 52wk high, the 10Y, the 30DTE chain and the 1990s, "
+        "the 21st session. IV rank of 29 marks a low; it declined 12 points."
+    )
+    assert _verdicts(verify_claims(text, make_settings(tmp_path))) == [
+        ("1.3x", "UNCITED"),
+        ("419bps", "UNCITED"),
+        ("29", "UNCITED"),  # "marks" is no month, "declined" no December
+        ("12", "UNCITED"),
+    ]
+
+
+def test_list_numbers_are_no_claims_and_huge_or_odd_text_is_read_fast(tmp_path) -> None:
+    settings = make_settings(tmp_path)
+    listed = "Items:\n10. PCR was 1.305 today.\n11) IV was 16.5% today.\n12 contracts traded."
+    assert _verdicts(verify_claims(listed, settings)) == [
+        ("1.305", "UNCITED"),
+        ("16.5%", "UNCITED"),
+        ("12", "UNCITED"),  # no list marker after it
+    ]
+    huge = "9" * 5000  # int() refuses numbers this long
+    assert _verdicts(verify_claims(f"OI was {huge} contracts.", settings)) == [(huge, "UNCITED")]
+    # A lazy label before "\s*:" backtracked quadratically: this took over a minute.
+    spaced = "PCR was 1.305 [a" + " " * (MAX_TEXT_CHARS - 100) + "b]."
+    assert _verdicts(verify_claims(spaced, settings)) == [("1.305", "UNCITED")]
+
+
+def test_an_unprefixed_key_of_a_multi_ticker_context_names_the_keys_to_cite(
+    materialized,
+) -> None:
+    resource = SilverQueryResource(
+        snapshot_root=str(materialized.settings.snapshot_root),
+        state_path=str(materialized.settings.state_path),
+        audit_root=str(materialized.settings.audit_root),
+    )
+    both = resource.query({"tickers": ["SPY", "QQQ"], "metrics": ["PCR"]})
+    (claim,) = _check(materialized, "PCR was 1.305 [pcr_volume].", both)["claims"]
+    assert claim["verdict"] == "UNKNOWN_ANCHOR"
+    assert "cite one of ['QQQ_pcr_volume', 'SPY_pcr_volume']" in claim["detail"]
+
+
 def test_a_mismatch_names_the_closest_value_that_has_the_written_form(
     materialized, payload
 ) -> None:
