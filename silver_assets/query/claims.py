@@ -88,16 +88,16 @@ _MINUS_SIGNS = "\u2212\u2010\u2011\u2012\u2013\u2014\u2015\ufe63\uff0d"
 _NUMBER = re.compile(
     rf"(?<![\w.^])([-+{_MINUS_SIGNS}]?)(?=\.?\d)(\d{{1,3}}(?:,\d{{3}})+|\d+)?(\.\d+)?"
     r"(?:(\s?[%\uff05]|\s(?:percent|per cent)\b)"
-    r"|(bn|mn|[kKMB]|\s(?:thousand|million|billion)\b)(?![A-Za-z])"
+    r"|(bn|mn|mm|MM|mln|bln|[kKMB]|\s(?:thousand|million|billion)\b)(?![A-Za-z])"
     r"|([A-Za-z]+))?"
     r"(?!\w|\.\d)"
 )
 # Words run into a number that make it no claim: ordinals ("3rd") and, on a whole number,
-# spans and tenors ("52wk", "10Y", "30DTE", "1990s").
+# spans, tenors and times ("52wk", "10Y", "30DTE", "1990s", "10am").
 _ORDINALS = frozenset({"st", "nd", "rd", "th"})
 _SPANS = frozenset(
     {"d", "w", "y", "h", "s", "dte", "day", "days", "wk", "wks", "mo", "mos", "yr", "yrs"}
-) | {"hr", "hrs", "min", "mins"}
+) | {"hr", "hrs", "min", "mins", "am", "pm"}
 # A whole number hyphenated to a word ("30-day", "52-week") names a span, not a claim.
 _COMPOUND = re.compile(r"-[A-Za-z]")
 # Index names that hold a whole number ("S&P 500"), not a level or move ("Nasdaq 15.2%").
@@ -109,6 +109,7 @@ _LIST_MARK = re.compile(r"[.)](?:\s|$)")
 # Abbreviations whose full stop ends no sentence (as written; "CA." may end one).
 _ABBREVIATIONS = frozenset({"vs", "Vs", "e.g", "i.e", "approx", "cf", "incl"})
 _MAGNITUDE = {"k": 1_000, "K": 1_000, "M": 1_000_000, "mn": 1_000_000, "B": 10**9, "bn": 10**9}
+_MAGNITUDE |= {"mm": 1_000_000, "MM": 1_000_000, "mln": 1_000_000, "bln": 10**9}
 _MAGNITUDE |= {"thousand": 1_000, "million": 1_000_000, "billion": 10**9}
 # Sentences end at . ! or ?, at a blank line, or before a list item or a table row (each row
 # cites for itself); a wrapped line goes on.

@@ -270,6 +270,7 @@ def test_word_magnitudes_percent_words_and_bare_decimals(materialized, payload) 
     liq, iv = _anchor(payload, "SPY_daily_option_volume"), _anchor(payload, "latest_atm_iv")
     text = (
         f"Volume was {volume / 1e6:.1f} million [Silver: {liq}]. "
+        f"Volume was {volume / 1e6:.1f}mm [Silver: {liq}]. "
         f"Liquid contracts were {liquid} thousand [Silver: {liq}]. "
         f"Open interest was 0bn [Silver: {liq}]. "
         f"IV was {v['latest_atm_iv'] * 100:.1f} percent [Silver: {iv}]. "
@@ -278,6 +279,7 @@ def test_word_magnitudes_percent_words_and_bare_decimals(materialized, payload) 
     )
     assert _verdicts(_check(materialized, text)) == [
         (f"{volume / 1e6:.1f} million", "VERIFIED"),
+        (f"{volume / 1e6:.1f}mm", "VERIFIED"),
         (f"{liquid} thousand", "MISMATCH"),  # no count of the anchor is thousands of that
         ("0bn", "MISMATCH"),  # rounds to 0 at the written precision, but claims nothing
         (f"{v['latest_atm_iv'] * 100:.1f} percent", "VERIFIED"),
@@ -290,7 +292,7 @@ def test_a_word_run_into_a_number_keeps_it_a_claim_unless_it_names_a_span(tmp_pa
     text = (
         "PCR was 9.99x, the spread 419bps and the price 699.99USD [Silver: n/a]. "
         "It was 1.3x and 419bps; the 52wk high, the 10Y, the 30DTE chain and the 1990s, "
-        "the 21st session. IV rank of 29 marks a low; it declined 12 points."
+        "the 21st session at 10am. IV rank of 29 marks a low; it declined 12 points."
     )
     assert _verdicts(verify_claims(text, make_settings(tmp_path))) == [
         ("1.3x", "UNCITED"),
