@@ -24,6 +24,7 @@ is compared in percent (a fraction x100, percentage points as they are); one wri
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -77,48 +78,80 @@ _BRACKET = re.compile(r"\[([^\[\]]*)\]")
 # The label is stripped in code: a lazy label before ``\s*:`` backtracked quadratically.
 _LABELLED = re.compile(r"^\s*([A-Za-z][A-Za-z ]*):(.*)$", re.S)
 _ANCHOR_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?=.*[\d_])[\w^.\-]+$")
-# Dates in prose are never claims: ISO dates and months, and d/m/y forms.
-_DATES = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
+_MONTH_NAME = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+# Dates, times and heading numbers are never claims: ISO dates and months, d/m/y forms (not
+# inside a decimal pair such as "0.99/0.20"), month-day forms and ranges ("Apr-30",
+# "April 27-30"), abbreviated years ("Q1'26"), clock times, and "## 10." or "### 2.1".
+_DATES = re.compile(
+    r"\b\d{4}-\d{2}(?:-\d{2})?\b|(?<![.\d])\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b(?!\.\d)"
+    rf"|\b{_MONTH_NAME}[-\s]\d{{1,2}}(?:\s?[-\u2013]\s?\d{{1,2}})?\b(?![.,]\d)"
+    r"|['\u2019]\d{2}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b(?:\s?[ap]\.?m\.?)?"
+    r"|^\s{0,3}#{1,6}\s+\d+(?:\.\d+)*\.?(?=\s|$)",
+    re.MULTILINE,
+)
 # Signs: a minus may be typeset as a Unicode minus or a dash; a dash taken for a minus can only
-# reject a true claim, a minus taken for nothing could verify a false one.
+# reject a true claim, a minus taken for nothing could verify a false one. A dash right after a
+# number or a word ("16.5%\u201320.1%", "rose\u20141.05%") joins a range or a clause: no sign.
 _MINUS_SIGNS = "\u2212\u2010\u2011\u2012\u2013\u2014\u2015\ufe63\uff0d"
 # A number: its sign, digits (".5" has none), decimals, then a percent, a magnitude ("11.7M",
 # "4.2 million") or a word run into it ("1.3x", "419bps", "3rd"; see _is_claim). One that runs
-# on into more digits ("1.2.3", "2s10s") is no number.
+# on into more digits ("1.2.3", "2s10s") or out of a name ("var_95") is no number; an ellipsis
+# or Markdown emphasis ("..9.9", "_9.9_") around it is no part of it.
 _NUMBER = re.compile(
-    rf"(?<![\w.^])([-+{_MINUS_SIGNS}]?)(?=\.?\d)(\d{{1,3}}(?:,\d{{3}})+|\d+)?(\.\d+)?"
+    r"(?<![A-Za-z0-9^])(?<![A-Za-z0-9]_)(?<![^.]\.)(?<!^\.)"
+    rf"(?:(?<![^\s(\[{{\"'=:/])([-+{_MINUS_SIGNS}]|\u2212\s))?"
+    r"(?=\.?\d)(\d{1,3}(?:,\d{3})+|\d+)?(\.\d+)?"
     r"(?:(\s?[%\uff05]|\s(?:percent|per cent)\b)"
-    r"|(bn|mn|mm|MM|mln|bln|[kKMB]|\s(?:thousand|million|billion)\b)(?![A-Za-z])"
-    r"|([A-Za-z]+))?"
-    r"(?!\w|\.\d)"
+    r"|(\s?(?:bn|mn|mm|MM|mln|bln)|[kKMBm]|\s(?:thousand|million|billion)\b)(?![A-Za-z])"
+    r"|([A-Za-z]+|\s(?:bps?|pct|basis points?)\b))?"
+    r"(?![A-Za-z0-9]|\.\d)"
 )
-# Words run into a number that make it no claim: ordinals ("3rd") and, on a whole number,
-# spans, tenors and times ("52wk", "10Y", "30DTE", "1990s", "10am").
-_ORDINALS = frozenset({"st", "nd", "rd", "th"})
-_SPANS = frozenset(
-    {"d", "w", "y", "h", "s", "dte", "day", "days", "wk", "wks", "mo", "mos", "yr", "yrs"}
-) | {"hr", "hrs", "min", "mins", "am", "pm"}
+# Words run into a number. Units: "pct" is a percent, "bp"/"bps" basis points (0.01 of a
+# percentage point), "x" a multiple compared as written. Any other word makes a whole number no
+# claim ("13F", "3rd", "52wk", "10Y", "30DTE", "1990s", "10am"), and a decimal one a claim
+# compared as written ("99.9th").
+_PERCENT_WORDS = frozenset({"pct"})
+_BASIS_POINTS = frozenset({"bp", "bps", "basis point", "basis points"})
+_UNIT_WORDS = _PERCENT_WORDS | _BASIS_POINTS | {"x"}
+_PERCENTILE_AFTER = re.compile(r"\s+percentile")
+# A whole number followed by one of these words names a span ("past 180 days", "30-45 DTE").
+_SPAN_AFTER = re.compile(
+    r"(?:\s?[-\u2013]\s?\d+)?\s+(?:trading\s+)?"
+    r"(?:days?|weeks?|months?|years?|sessions?|quarters?|hours?|minutes?|DTE)\b",
+    re.IGNORECASE,
+)
+# "1M" or "3M" before an options or rates word is a one- or three-month tenor, not millions.
+_TENOR_AFTER = re.compile(
+    r"\s+(?:ATM\b|IV\b|vol|implied|skew|tenor|expir|options?\b|straddle|strangle|puts?\b"
+    r"|calls?\b|term\b|forward|T-?bills?\b|bills?\b|SOFR|LIBOR|rates?\b|yields?\b)",
+    re.IGNORECASE,
+)
 # A whole number hyphenated to a word ("30-day", "52-week") names a span, not a claim.
 _COMPOUND = re.compile(r"-[A-Za-z]")
 # Index names that hold a whole number ("S&P 500"), not a level or move ("Nasdaq 15.2%").
 _INDEX_NAMES = re.compile(
-    r"\b(?:S&P|Russell|Nasdaq|NASDAQ|FTSE|Stoxx|STOXX|DAX|CAC|Nikkei|TOPIX|ASX|Hang Seng)\s?\d+"
-    r"(?!\w|[.,]\d|\s?%)"
+    r"\b(?:S&P\s?(?:500|400|600|100|1500)|Russell\s?[123]000|(?:Nasdaq|NASDAQ)\s?100"
+    r"|FTSE\s?(?:100|250)|(?:Stoxx|STOXX)\s?(?:50|600)|(?:DAX|CAC)\s?40|Nikkei\s?225"
+    r"|ASX\s?200)(?!\w|[.,]\d|\s?%)"
 )
-_LIST_MARK = re.compile(r"[.)](?:\s|$)")
+_LIST_NUMBER = re.compile(r"\s*\d{1,3}\.")
+# A list number is followed by its item's text, not a citation ("701. [Silver: A]").
+_LIST_MARK = re.compile(r"[.)]\s+(?=[^\s\[])")
 # Abbreviations whose full stop ends no sentence (as written; "CA." may end one).
-_ABBREVIATIONS = frozenset({"vs", "Vs", "e.g", "i.e", "approx", "cf", "incl"})
-_MAGNITUDE = {"k": 1_000, "K": 1_000, "M": 1_000_000, "mn": 1_000_000, "B": 10**9, "bn": 10**9}
+_ABBREVIATIONS = frozenset({"vs", "Vs", "e.g", "i.e", "approx", "cf", "incl", "est", "avg"})
+_ABBREVIATIONS |= {"U.S", "U.K", "U.N", "E.U", "Inc", "Corp", "Co", "Ltd", "No", "Fig"}
+_MAGNITUDE = {"k": 1_000, "K": 1_000, "M": 1_000_000, "m": 1_000_000, "mn": 1_000_000}
+_MAGNITUDE |= {"B": 10**9, "bn": 10**9}
 _MAGNITUDE |= {"mm": 1_000_000, "MM": 1_000_000, "mln": 1_000_000, "bln": 10**9}
 _MAGNITUDE |= {"thousand": 1_000, "million": 1_000_000, "billion": 10**9}
 # Sentences end at . ! or ?, at a blank line, or before a list item or a table row (each row
 # cites for itself); a wrapped line goes on.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)|\n(?=\s*\|)")
-_MONTH = re.compile(
-    r"^(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?$",
-    re.IGNORECASE,
-)
+# Month names are capitalized in prose; "may" is a verb ("30 may still look cheap").
+_MONTH = re.compile(rf"^{_MONTH_NAME}$|^{_MONTH_NAME.upper()}$")
 
 _DATED_ANCHOR = re.compile(r"^(PCR_AGG|IVRANK|IVSKEW|LIQ|PX|MACRO)_(.+)_(\d{4}-\d{2}-\d{2})$")
 _GPR_ANCHOR = re.compile(r"^GPR_(\d{4})(\d{2})$")
@@ -454,27 +487,47 @@ def _bracket(match: re.Match[str]) -> _Bracket | None:
 def _is_day_of_month(text: str, start: int, end: int, number: int) -> bool:
     if not 1 <= number <= 31:
         return False
-    before = text[:start].split()
-    after = text[end:].split()
+    # A bounded window: a month name is short, and a long text must not be split per number.
+    before = text[max(0, start - 16) : start].split()
+    after = text[end : end + 16].split()
     return bool(
         (before and _MONTH.match(before[-1].strip(",;:(")))
         or (after and _MONTH.match(after[0].strip(",.;:)")))
     )
 
 
-def _is_list_marker(text: str, match: re.Match[str]) -> bool:
-    """A whole number that opens its line before ``.`` or ``)`` numbers a list item."""
-    line = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
-    return not line.strip() and _LIST_MARK.match(text, match.end()) is not None
-
-
-def _is_claim(text: str, match: re.Match[str]) -> bool:
-    _, digits, fraction, percent, suffix, word = match.groups()
-    if word and (word.lower() in _ORDINALS or (not fraction and word.lower() in _SPANS)):
+def _is_list_marker(text: str, match: re.Match[str], opens_line: bool) -> bool:
+    """A whole number that opens its line before ``.`` or ``)`` and the item's text numbers a
+    list item. ``opens_line``: whether ``text`` (a sentence) starts a line of the draft."""
+    newline = text.rfind("\n", 0, match.start())
+    if text[newline + 1 : match.start()].strip() or (newline < 0 and not opens_line):
         return False
-    if percent or fraction or suffix:
+    return _LIST_MARK.match(text, match.end()) is not None
+
+
+def _is_in_a_name(text: str, start: int) -> bool:
+    """A whole number hyphenated to the word before it names a thing: "COVID-19", "Nasdaq-100"."""
+    return start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha()
+
+
+def _is_claim(text: str, match: re.Match[str], opens_line: bool = True) -> bool:
+    _, digits, fraction, percent, suffix, word = match.groups()
+    if word and word.strip().lower() not in _UNIT_WORDS:
+        # "12th percentile" is a value; "3rd", "13F" or "52wk" are not.
+        return bool(fraction) or _PERCENTILE_AFTER.match(text, match.end()) is not None
+    if percent or fraction or word:
         return True
-    if _COMPOUND.match(text, match.end()) or _is_list_marker(text, match):
+    if suffix:
+        # A whole number of "m" is months ("12m"), and "1M" or "3M" before an options word a
+        # tenor, not millions.
+        tenor = suffix == "m" or (suffix == "M" and _TENOR_AFTER.match(text, match.end()))
+        return not (tenor and len(digits) <= 2)
+    if (
+        _COMPOUND.match(text, match.end())
+        or _SPAN_AFTER.match(text, match.end())
+        or _is_in_a_name(text, match.start())
+        or _is_list_marker(text, match, opens_line)
+    ):
         return False
     plain = digits.replace(",", "")
     if len(plain) > 4:  # 10,000 or more (and int() refuses thousands of digits)
@@ -494,9 +547,13 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     for boundary in _SENTENCE_END.finditer(text):
         if boundary.start() <= start:
             continue  # inside a bracket already moved to the sentence before
-        words = text[start : boundary.start()].split()
+        # The last word only, from a window: re-splitting a long sentence after each "vs."
+        # would be quadratic.
+        words = text[max(start, boundary.start() - 16) : boundary.start()].split()
         if words and words[-1].lstrip("([{\"'").rstrip(".") in _ABBREVIATIONS:
             continue
+        if _LIST_NUMBER.fullmatch(text, start, boundary.start()):
+            continue  # "10. " numbers a list item; it ends no sentence
         end = _cited_after_stop(text, start, boundary.start(), boundary.end())
         spans.append((start, end))
         start = max(end, boundary.end())
@@ -543,15 +600,20 @@ def verify_claims(
     for index, (lo, hi) in enumerate(_sentences(text)):
         sentence = text[lo:hi]
         brackets = [b for m in _BRACKET.finditer(sentence) if (b := _bracket(m)) is not None]
+        starts = [b.start for b in brackets]
         masked = _BRACKET.sub(lambda m: " " * len(m.group(0)), sentence)
         for names in (_DATES, _INDEX_NAMES):
             masked = names.sub(lambda m: " " * len(m.group(0)), masked)
         for match in _NUMBER.finditer(masked):
-            if not _is_claim(masked, match):
+            if not _is_claim(masked, match, _opens_line(text, lo)):
                 continue
-            after = [b for b in brackets if b.start >= match.end()]
-            before = [b for b in brackets if b.end <= match.start()]
-            cited = after[0] if after else (before[-1] if before else None)
+            # The first bracket after the number, else the last before it (brackets do not
+            # overlap numbers, which are masked inside them).
+            following = bisect_left(starts, match.end())
+            if following < len(brackets):
+                cited: _Bracket | None = brackets[following]
+            else:
+                cited = brackets[following - 1] if following else None
             if cited is not None and cited.kind != "silver":
                 continue  # another source's claim, or explicitly nothing claimed
             claims.append(_verdict(resolver, match, lo, index, cited))
@@ -562,10 +624,17 @@ def verify_claims(
     return result.model_dump(mode="json")
 
 
+def _opens_line(text: str, start: int) -> bool:
+    """Whether only spaces or tabs stand between ``start`` and the line's beginning."""
+    while start > 0 and text[start - 1] in " \t":
+        start -= 1
+    return start == 0 or text[start - 1] == "\n"
+
+
 def _verdict(
     resolver: _Resolver, match: re.Match[str], offset: int, sentence: int, cited: _Bracket | None
 ) -> Claim:
-    sign, digits, fraction, percent, suffix, _ = match.groups()
+    sign, digits, fraction, percent, suffix, word = match.groups()
     claim = partial(Claim, text=match.group(0), start=offset + match.start(), sentence=sentence)
     if cited is None:
         return claim(anchors=[], verdict="UNCITED")
@@ -579,10 +648,14 @@ def _verdict(
     claim = partial(claim, anchors=list(cited.anchors))
     if not candidates:
         return claim(verdict="UNKNOWN_ANCHOR", anchor=cited.anchors[0], detail="; ".join(unknown))
-    sign = "-" if sign and sign in _MINUS_SIGNS else sign
+    sign = "-" if sign and sign.strip() in _MINUS_SIGNS else (sign or "")
     written = Decimal(f"{sign}{(digits or '0').replace(',', '')}{fraction or ''}")
     decimals = len(fraction) - 1 if fraction else 0
     magnitude = _MAGNITUDE[suffix.strip()] if suffix else 1
+    unit = " ".join((word or "").lower().split())
+    if unit in _BASIS_POINTS:  # 419bps is 4.19 percentage points
+        written, decimals = written / 100, decimals + 2
+    percent = percent or (unit in _PERCENT_WORDS | _BASIS_POINTS and unit)
     judged = [
         (verdict, scaled, comparable, c)
         for c in candidates

@@ -317,6 +317,49 @@ def test_list_numbers_are_no_claims_and_huge_or_odd_text_is_read_fast(tmp_path) 
     assert _verdicts(verify_claims(spaced, settings)) == [("1.305", "UNCITED")]
 
 
+def test_units_signs_and_layouts_a_second_review_found(materialized, payload) -> None:
+    v = payload["values"]
+    pcr, iv, spread = v["pcr_volume"], v["latest_atm_iv"], v["SPY_quote_avg_spread_pct"]
+    price, volume = v["SPY_underlying_price"], v["SPY_daily_option_volume"]
+    pcra, ivr = _anchor(payload, "pcr_volume"), _anchor(payload, "latest_atm_iv")
+    px, liq = _anchor(payload, "SPY_underlying_price"), _anchor(payload, "SPY_daily_option_volume")
+    gpr = _anchor(payload, "gpr_percentile")
+    cases = [
+        (f"The spread was {spread * 100:.0f}bps [Silver: {px}].", ["VERIFIED"]),
+        (f"The spread was {spread:.2f}bps [Silver: {px}].", ["UNIT_ERROR"]),  # was VERIFIED
+        (f"The spread was {spread * 100:.0f} basis points [Silver: {px}].", ["VERIFIED"]),
+        (f"IV was {iv:.3f} pct [Silver: {ivr}].", ["UNIT_ERROR"]),  # was VERIFIED
+        (f"IV was {iv * 100:.1f}pct [Silver: {ivr}].", ["VERIFIED"]),
+        # Not a date "d/m": both numbers of a pair are claims.
+        (f"IV then and now: {iv + 0.8:.3f}/{iv} [Silver: {ivr}].", ["MISMATCH", "VERIFIED"]),
+        (f"A ratio of {pcr + 29:.0f} may look high [Silver: {pcra}].", ["MISMATCH"]),
+        (f"The price was\n{price + 1:.0f}. [Silver: {px}]", ["MISMATCH"]),  # no list item
+        (f"The ratio was _{pcr + 1}_ [Silver: {pcra}].", ["MISMATCH"]),
+        (f"The ratio fell \u2212 {pcr} [Silver: {pcra}].", ["MISMATCH"]),
+        (f"IV ranged {iv * 100:.1f}%\u2013{iv * 100:.1f}% [Silver: {ivr}].", ["VERIFIED"] * 2),
+        (f"The ratio of {pcr} reflects U.S. hedging [Silver: {pcra}].", ["VERIFIED"]),
+        (
+            f"Volume was {volume / 1e6:.1f}m, or {volume / 1e6:.1f} mn [Silver: {liq}].",
+            ["VERIFIED"] * 2,
+        ),
+        (f"GPR is in the {v['gpr_percentile'][:2]}th percentile [Silver: {gpr}].", ["MISMATCH"]),
+    ]
+    for text, verdicts in cases:
+        assert [c["verdict"] for c in _check(materialized, text)["claims"]] == verdicts, text
+
+
+def test_times_dates_names_spans_and_headings_are_no_claims(tmp_path) -> None:
+    text = (
+        "At 10:30 ET and 9:30 a.m., over April 27\u201330 and on Apr-30 in Q1'26, since "
+        "COVID-19, for the Nasdaq-100, over the past 180 days, in 30-45 DTE and the 1M ATM IV, "
+        "the S&P 500 rose 12.5%.\n\n## 10. Risks\n\n### 2.1 Volatility\n\nS&P 9999 is a level."
+    )
+    assert _verdicts(verify_claims(text, make_settings(tmp_path))) == [
+        ("12.5%", "UNCITED"),
+        ("9999", "UNCITED"),  # no index is named "S&P 9999"
+    ]
+
+
 def test_an_unprefixed_key_of_a_multi_ticker_context_names_the_keys_to_cite(
     materialized,
 ) -> None:
