@@ -76,57 +76,63 @@ SENTINELS = frozenset(
 
 _BRACKET = re.compile(r"\[([^\[\]]*)\]")
 # The label is stripped in code: a lazy label before ``\s*:`` backtracked quadratically.
-_LABELLED = re.compile(r"^\s*([A-Za-z][A-Za-z ]*):(.*)$", re.S)
+_LABELLED = re.compile(r"^\s*([A-Za-z][A-Za-z \t]*):(.*)$", re.S)
 _ANCHOR_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?=.*[\d_])[\w^.\-]+$")
 _MONTH_NAME = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
-# Dates, times and heading numbers are never claims: ISO dates and months, d/m/y forms (not
-# inside a decimal pair such as "0.99/0.20"), month-day forms and ranges ("Apr-30",
-# "April 27-30"), abbreviated years ("Q1'26"), clock times, and "## 10." or "### 2.1".
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MONTH_NUMBER = r"(?:0?[1-9]|1[0-2])"
+# Dates, times and heading numbers are never claims: ISO dates and months; m/d and d/m forms
+# with a valid month and day ("4/30", not "23/18" or the decimal pair "0.99/0.20"); month-day
+# forms and ranges ("Apr-30", "April 27-30"); a year after an apostrophe ("Q1'26"); clock
+# times; and a heading's section number ("## 10.", "### 2.1") on a line with no citation.
 _DATES = re.compile(
-    r"\b\d{4}-\d{2}(?:-\d{2})?\b|(?<![.\d])\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b(?!\.\d)"
-    rf"|\b{_MONTH_NAME}[-\s]\d{{1,2}}(?:\s?[-\u2013]\s?\d{{1,2}})?\b(?![.,]\d)"
-    r"|['\u2019]\d{2}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b(?:\s?[ap]\.?m\.?)?"
-    r"|^\s{0,3}#{1,6}\s+\d+(?:\.\d+)*\.?(?=\s|$)",
+    r"\b\d{4}-\d{2}(?:-\d{2})?\b"
+    rf"|(?<![.\d])\b(?:{_MONTH_NUMBER}/{_DAY}|{_DAY}/{_MONTH_NUMBER})(?:/\d{{2,4}})?\b(?![.%]|\s%)"
+    rf"|\b{_MONTH_NAME}[-\s]{_DAY}(?:\s?[-\u2013]\s?{_DAY})?\b(?![.,]\d|\s?%)"
+    r"|(?<=[A-Za-z0-9])['\u2019]\d{2}\b(?![.,]\d)|\b\d{1,2}:\d{2}(?::\d{2})?\b(?:\s?[ap]\.?m\.?)?"
+    r"|^\s{0,3}#{1,6}\s+\d{1,2}(?:\.\d{1,2})*\.?(?=\s|$)(?![^\n]*\[)",
     re.MULTILINE,
 )
 # Signs: a minus may be typeset as a Unicode minus or a dash; a dash taken for a minus can only
-# reject a true claim, a minus taken for nothing could verify a false one. A dash right after a
-# number or a word ("16.5%\u201320.1%", "rose\u20141.05%") joins a range or a clause: no sign.
+# reject a true claim, a minus taken for nothing could verify a false one. So every one counts,
+# after Markdown ("**-1.05%**"), quotes or commas too, except a dash right after a number or a
+# word ("16.5%\u201320.1%", "1.2-1.4", "rose\u20141.05%"), which joins a range or a clause.
 _MINUS_SIGNS = "\u2212\u2010\u2011\u2012\u2013\u2014\u2015\ufe63\uff0d"
 # A number: its sign, digits (".5" has none), decimals, then a percent, a magnitude ("11.7M",
 # "4.2 million") or a word run into it ("1.3x", "419bps", "3rd"; see _is_claim). One that runs
-# on into more digits ("1.2.3", "2s10s") or out of a name ("var_95") is no number; an ellipsis
-# or Markdown emphasis ("..9.9", "_9.9_") around it is no part of it.
+# on into more digits ("1.2.3", "2s10s") or out of a name ("var_95") is no number, but one
+# after an ellipsis or inside underscores ("..9.9", "_9.9_") is.
 _NUMBER = re.compile(
     r"(?<![A-Za-z0-9^])(?<![A-Za-z0-9]_)(?<![^.]\.)(?<!^\.)"
-    rf"(?:(?<![^\s(\[{{\"'=:/])([-+{_MINUS_SIGNS}]|\u2212\s))?"
+    rf"(?:(?<![A-Za-z0-9%.])([-+{_MINUS_SIGNS}]|\u2212\s{{1,3}}))?"
     r"(?=\.?\d)(\d{1,3}(?:,\d{3})+|\d+)?(\.\d+)?"
-    r"(?:(\s?[%\uff05]|\s(?:percent|per cent)\b)"
+    r"(?:(\s?[%\uff05]|\s(?i:percent|per cent)\b)"
     r"|(\s?(?:bn|mn|mm|MM|mln|bln)|[kKMBm]|\s(?:thousand|million|billion)\b)(?![A-Za-z])"
-    r"|([A-Za-z]+|\s(?:bps?|pct|basis points?)\b))?"
+    r"|([A-Za-z]+|\s(?i:bps?|pct|basis points?)\b))?"
     r"(?![A-Za-z0-9]|\.\d)"
 )
-# Words run into a number. Units: "pct" is a percent, "bp"/"bps" basis points (0.01 of a
-# percentage point), "x" a multiple compared as written. Any other word makes a whole number no
-# claim ("13F", "3rd", "52wk", "10Y", "30DTE", "1990s", "10am"), and a decimal one a claim
-# compared as written ("99.9th").
-_PERCENT_WORDS = frozenset({"pct"})
+# Words run into a number (any case). Units: "pct" and "percent" are a percent, "bp"/"bps"
+# basis points (0.01 of a percentage point), "x" a multiple compared as written. Any other word
+# makes a whole number no claim ("13F", "3rd", "52wk", "10Y", "30DTE", "1990s", "10am"), and a
+# decimal one a claim compared as written ("99.9th").
+_PERCENT_WORDS = frozenset({"pct", "percent"})
 _BASIS_POINTS = frozenset({"bp", "bps", "basis point", "basis points"})
-_UNIT_WORDS = _PERCENT_WORDS | _BASIS_POINTS | {"x"}
+# A currency code after a number ("750USD") is a unit; before one ("USD750") it is blanked.
+_CURRENCIES = frozenset({"usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "cny", "hkd"})
+_CURRENCY_BEFORE = re.compile(r"\b(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|CNY|HKD)(?=\d)")
+_UNIT_WORDS = _PERCENT_WORDS | _BASIS_POINTS | _CURRENCIES | {"x"}
 _PERCENTILE_AFTER = re.compile(r"\s+percentile")
-# A whole number followed by one of these words names a span ("past 180 days", "30-45 DTE").
-_SPAN_AFTER = re.compile(
-    r"(?:\s?[-\u2013]\s?\d+)?\s+(?:trading\s+)?"
-    r"(?:days?|weeks?|months?|years?|sessions?|quarters?|hours?|minutes?|DTE)\b",
-    re.IGNORECASE,
-)
-# "1M" or "3M" before an options or rates word is a one- or three-month tenor, not millions.
+# Days to expiry ("30-45 DTE") are no metric here. Other spans ("past 180 days") stay claims:
+# the IV rank's lookback is a number of days.
+_DTE_AFTER = re.compile(r"(?:\s?[-\u2013]\s?\d+)?\s+DTE\b", re.IGNORECASE)
+# "1M" or "3M" before an options or rates word is a tenor in months, not millions.
+_TENOR_MONTHS = frozenset({"1", "2", "3", "4", "6", "9", "12", "18", "24"})
 _TENOR_AFTER = re.compile(
-    r"\s+(?:ATM\b|IV\b|vol|implied|skew|tenor|expir|options?\b|straddle|strangle|puts?\b"
-    r"|calls?\b|term\b|forward|T-?bills?\b|bills?\b|SOFR|LIBOR|rates?\b|yields?\b)",
+    r"\s+(?:ATM|IV|vols?|volatility|implied|skew|tenors?|expiry|expiries|options?|straddles?"
+    r"|strangles?|puts?|calls?|term|forwards?|T-?bills?|bills?|SOFR|LIBOR|rates?|yields?)\b",
     re.IGNORECASE,
 )
 # A whole number hyphenated to a word ("30-day", "52-week") names a span, not a claim.
@@ -137,12 +143,12 @@ _INDEX_NAMES = re.compile(
     r"|FTSE\s?(?:100|250)|(?:Stoxx|STOXX)\s?(?:50|600)|(?:DAX|CAC)\s?40|Nikkei\s?225"
     r"|ASX\s?200)(?!\w|[.,]\d|\s?%)"
 )
-_LIST_NUMBER = re.compile(r"\s*\d{1,3}\.")
+_LIST_NUMBER = re.compile(r"\s*\d{1,2}\.")
 # A list number is followed by its item's text, not a citation ("701. [Silver: A]").
 _LIST_MARK = re.compile(r"[.)]\s+(?=[^\s\[])")
 # Abbreviations whose full stop ends no sentence (as written; "CA." may end one).
-_ABBREVIATIONS = frozenset({"vs", "Vs", "e.g", "i.e", "approx", "cf", "incl", "est", "avg"})
-_ABBREVIATIONS |= {"U.S", "U.K", "U.N", "E.U", "Inc", "Corp", "Co", "Ltd", "No", "Fig"}
+# ("U.S." or "est." often do end one, and a sentence joined to the next could borrow its bracket.)
+_ABBREVIATIONS = frozenset({"vs", "Vs", "e.g", "i.e", "approx", "cf", "incl"})
 _MAGNITUDE = {"k": 1_000, "K": 1_000, "M": 1_000_000, "m": 1_000_000, "mn": 1_000_000}
 _MAGNITUDE |= {"B": 10**9, "bn": 10**9}
 _MAGNITUDE |= {"mm": 1_000_000, "MM": 1_000_000, "mln": 1_000_000, "bln": 10**9}
@@ -496,13 +502,15 @@ def _is_day_of_month(text: str, start: int, end: int, number: int) -> bool:
     )
 
 
-def _is_list_marker(text: str, match: re.Match[str], opens_line: bool) -> bool:
-    """A whole number that opens its line before ``.`` or ``)`` and the item's text numbers a
-    list item. ``opens_line``: whether ``text`` (a sentence) starts a line of the draft."""
-    newline = text.rfind("\n", 0, match.start())
-    if text[newline + 1 : match.start()].strip() or (newline < 0 and not opens_line):
-        return False
-    return _LIST_MARK.match(text, match.end()) is not None
+def _is_list_marker(text: str, match: re.Match[str], opens_list: bool) -> bool:
+    """A number of one or two digits that opens the sentence ``text`` before ``.`` or ``)`` and
+    the item's text numbers a list item; ``opens_list``: see :func:`_may_open_a_list_item`."""
+    return (
+        opens_list
+        and len(match.group(0)) <= 2
+        and not text[: match.start()].strip()
+        and _LIST_MARK.match(text, match.end()) is not None
+    )
 
 
 def _is_in_a_name(text: str, start: int) -> bool:
@@ -510,7 +518,7 @@ def _is_in_a_name(text: str, start: int) -> bool:
     return start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha()
 
 
-def _is_claim(text: str, match: re.Match[str], opens_line: bool = True) -> bool:
+def _is_claim(text: str, match: re.Match[str], opens_list: bool = True) -> bool:
     _, digits, fraction, percent, suffix, word = match.groups()
     if word and word.strip().lower() not in _UNIT_WORDS:
         # "12th percentile" is a value; "3rd", "13F" or "52wk" are not.
@@ -521,12 +529,12 @@ def _is_claim(text: str, match: re.Match[str], opens_line: bool = True) -> bool:
         # A whole number of "m" is months ("12m"), and "1M" or "3M" before an options word a
         # tenor, not millions.
         tenor = suffix == "m" or (suffix == "M" and _TENOR_AFTER.match(text, match.end()))
-        return not (tenor and len(digits) <= 2)
+        return not (tenor and digits in _TENOR_MONTHS)
     if (
         _COMPOUND.match(text, match.end())
-        or _SPAN_AFTER.match(text, match.end())
+        or _DTE_AFTER.match(text, match.end())
         or _is_in_a_name(text, match.start())
-        or _is_list_marker(text, match, opens_line)
+        or _is_list_marker(text, match, opens_list)
     ):
         return False
     plain = digits.replace(",", "")
@@ -601,11 +609,10 @@ def verify_claims(
         sentence = text[lo:hi]
         brackets = [b for m in _BRACKET.finditer(sentence) if (b := _bracket(m)) is not None]
         starts = [b.start for b in brackets]
-        masked = _BRACKET.sub(lambda m: " " * len(m.group(0)), sentence)
-        for names in (_DATES, _INDEX_NAMES):
-            masked = names.sub(lambda m: " " * len(m.group(0)), masked)
+        masked = _masked(sentence)
+        opens_list = _may_open_a_list_item(text, lo)
         for match in _NUMBER.finditer(masked):
-            if not _is_claim(masked, match, _opens_line(text, lo)):
+            if not _is_claim(masked, match, opens_list):
                 continue
             # The first bracket after the number, else the last before it (brackets do not
             # overlap numbers, which are masked inside them).
@@ -624,11 +631,26 @@ def verify_claims(
     return result.model_dump(mode="json")
 
 
-def _opens_line(text: str, start: int) -> bool:
-    """Whether only spaces or tabs stand between ``start`` and the line's beginning."""
+def _masked(sentence: str) -> str:
+    """``sentence`` with its brackets, dates, index names and currency prefixes blanked. Each is
+    found in the sentence as written: a heading number is a date only on a line without a
+    bracket."""
+    chars = list(sentence)
+    for pattern in (_BRACKET, _DATES, _INDEX_NAMES, _CURRENCY_BEFORE):
+        for found in pattern.finditer(sentence):
+            chars[found.start() : found.end()] = " " * (found.end() - found.start())
+    return "".join(chars)
+
+
+def _may_open_a_list_item(text: str, start: int) -> bool:
+    """Whether the sentence at ``start`` opens a line, after one that leaves no parenthesis
+    open ("(about\n9999) exceed" is a wrapped line, not an item)."""
     while start > 0 and text[start - 1] in " \t":
         start -= 1
-    return start == 0 or text[start - 1] == "\n"
+    if start > 0 and text[start - 1] != "\n":
+        return False
+    previous = text[text.rfind("\n", 0, max(start - 1, 0)) + 1 : max(start - 1, 0)]
+    return previous.count("(") <= previous.count(")")
 
 
 def _verdict(

@@ -323,7 +323,7 @@ def test_units_signs_and_layouts_a_second_review_found(materialized, payload) ->
     price, volume = v["SPY_underlying_price"], v["SPY_daily_option_volume"]
     pcra, ivr = _anchor(payload, "pcr_volume"), _anchor(payload, "latest_atm_iv")
     px, liq = _anchor(payload, "SPY_underlying_price"), _anchor(payload, "SPY_daily_option_volume")
-    gpr = _anchor(payload, "gpr_percentile")
+    gpr, lookback = _anchor(payload, "gpr_percentile"), v["iv_rank_lookback_days"]
     cases = [
         (f"The spread was {spread * 100:.0f}bps [Silver: {px}].", ["VERIFIED"]),
         (f"The spread was {spread:.2f}bps [Silver: {px}].", ["UNIT_ERROR"]),  # was VERIFIED
@@ -337,7 +337,14 @@ def test_units_signs_and_layouts_a_second_review_found(materialized, payload) ->
         (f"The ratio was _{pcr + 1}_ [Silver: {pcra}].", ["MISMATCH"]),
         (f"The ratio fell \u2212 {pcr} [Silver: {pcra}].", ["MISMATCH"]),
         (f"IV ranged {iv * 100:.1f}%\u2013{iv * 100:.1f}% [Silver: {ivr}].", ["VERIFIED"] * 2),
-        (f"The ratio of {pcr} reflects U.S. hedging [Silver: {pcra}].", ["VERIFIED"]),
+        (f"The ratio was **-{pcr}** [Silver: {pcra}].", ["MISMATCH"]),  # Markdown keeps the sign
+        (f"The ratio was 99M options [Silver: {liq}].", ["MISMATCH"]),  # no tenor of 99 months
+        (f"IV rank looks back {lookback} days [Silver: {ivr}].", ["VERIFIED"]),  # days are claims
+        (f"The spread was {spread:.2f} BPS [Silver: {px}].", ["UNIT_ERROR"]),  # any case
+        (f"IV was {iv}percent [Silver: {ivr}].", ["UNIT_ERROR"]),
+        (f"The change was `-{pcr}` [Silver: {pcra}].", ["MISMATCH"]),
+        (f"The price was USD{price + 50:.0f} [Silver: {px}].", ["MISMATCH"]),
+        (f"The price was {price:.0f}USD [Silver: {px}].", ["VERIFIED"]),
         (
             f"Volume was {volume / 1e6:.1f}m, or {volume / 1e6:.1f} mn [Silver: {liq}].",
             ["VERIFIED"] * 2,
@@ -351,12 +358,22 @@ def test_units_signs_and_layouts_a_second_review_found(materialized, payload) ->
 def test_times_dates_names_spans_and_headings_are_no_claims(tmp_path) -> None:
     text = (
         "At 10:30 ET and 9:30 a.m., over April 27\u201330 and on Apr-30 in Q1'26, since "
-        "COVID-19, for the Nasdaq-100, over the past 180 days, in 30-45 DTE and the 1M ATM IV, "
-        "the S&P 500 rose 12.5%.\n\n## 10. Risks\n\n### 2.1 Volatility\n\nS&P 9999 is a level."
+        "COVID-19, for the Nasdaq-100, in 30-45 DTE and the 1M ATM IV, the S&P 500 rose 12.5%."
+        "\n\n## 10. Risks\n\n### 2.1 Volatility\n\nS&P 9999 is a level.\n\n"
+        "## 9.99 is the ratio [Silver: PCR_AGG_SPY_2026-04-30]\n\n"
+        "Ranks 23/18 and '99.17' are no dates; SPY's count (about\n9999) is no list item. "
+        "It hit 1.99 in the U.S. Gold rose 3% [Gold: WGC]. In April 99% agreed."
     )
     assert _verdicts(verify_claims(text, make_settings(tmp_path))) == [
         ("12.5%", "UNCITED"),
         ("9999", "UNCITED"),  # no index is named "S&P 9999"
+        ("9.99", "UNKNOWN_ANCHOR"),  # a cited heading is no section number
+        ("23", "UNCITED"),
+        ("18", "UNCITED"),
+        ("99.17", "UNCITED"),
+        ("9999", "UNCITED"),
+        ("1.99", "UNCITED"),  # "U.S." ends its sentence: no borrowing the Gold bracket
+        ("99%", "UNCITED"),  # no day of April
     ]
 
 
