@@ -123,7 +123,8 @@ _BASIS_POINTS = frozenset({"bp", "bps", "basis point", "basis points"})
 # A currency code after a number ("750USD") is a unit; before one ("USD750") it is blanked.
 _CURRENCIES = frozenset({"usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "cny", "hkd"})
 _CURRENCY_BEFORE = re.compile(r"\b(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|CNY|HKD)(?=\d)")
-_UNIT_WORDS = _PERCENT_WORDS | _BASIS_POINTS | _CURRENCIES | {"x"}
+_IN_PERCENT = _PERCENT_WORDS | _BASIS_POINTS
+_UNIT_WORDS = _IN_PERCENT | _CURRENCIES | {"x"}
 _PERCENTILE_AFTER = re.compile(r"\s+percentile")
 # Days to expiry ("30-45 DTE") are no metric here. Other spans ("past 180 days") stay claims:
 # the IV rank's lookback is a number of days.
@@ -144,15 +145,17 @@ _INDEX_NAMES = re.compile(
     r"|ASX\s?200)(?!\w|[.,]\d|\s?%)"
 )
 _LIST_NUMBER = re.compile(r"\s*\d{1,2}\.")
+_LEADING_SPACE = re.compile(r"\s*")
 # A list number is followed by its item's text, not a citation ("701. [Silver: A]").
 _LIST_MARK = re.compile(r"[.)]\s+(?=[^\s\[])")
 # Abbreviations whose full stop ends no sentence (as written; "CA." may end one).
 # ("U.S." or "est." often do end one, and a sentence joined to the next could borrow its bracket.)
 _ABBREVIATIONS = frozenset({"vs", "Vs", "e.g", "i.e", "approx", "cf", "incl"})
-_MAGNITUDE = {"k": 1_000, "K": 1_000, "M": 1_000_000, "m": 1_000_000, "mn": 1_000_000}
-_MAGNITUDE |= {"B": 10**9, "bn": 10**9}
-_MAGNITUDE |= {"mm": 1_000_000, "MM": 1_000_000, "mln": 1_000_000, "bln": 10**9}
-_MAGNITUDE |= {"thousand": 1_000, "million": 1_000_000, "billion": 10**9}
+_MAGNITUDE = {
+    **dict.fromkeys(["k", "K", "thousand"], 1_000),
+    **dict.fromkeys(["M", "m", "mn", "mm", "MM", "mln", "million"], 1_000_000),
+    **dict.fromkeys(["B", "bn", "bln", "billion"], 10**9),
+}
 # Sentences end at . ! or ?, at a blank line, or before a list item or a table row (each row
 # cites for itself); a wrapped line goes on.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)|\n(?=\s*\|)")
@@ -508,9 +511,15 @@ def _is_list_marker(text: str, match: re.Match[str], opens_list: bool) -> bool:
     return (
         opens_list
         and len(match.group(0)) <= 2
-        and not text[: match.start()].strip()
         and _LIST_MARK.match(text, match.end()) is not None
+        # The sentence's first word (no slice of its whole prefix per number).
+        and _LEADING_SPACE.match(text).end() == match.start()  # type: ignore[union-attr]
     )
+
+
+def _unit_word(word: str | None) -> str:
+    """The word run into or after a number, as the unit sets spell it ("BPS" is "bps")."""
+    return (word or "").strip().lower()
 
 
 def _is_in_a_name(text: str, start: int) -> bool:
@@ -518,9 +527,9 @@ def _is_in_a_name(text: str, start: int) -> bool:
     return start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha()
 
 
-def _is_claim(text: str, match: re.Match[str], opens_list: bool = True) -> bool:
+def _is_claim(text: str, match: re.Match[str], opens_list: bool) -> bool:
     _, digits, fraction, percent, suffix, word = match.groups()
-    if word and word.strip().lower() not in _UNIT_WORDS:
+    if word and _unit_word(word) not in _UNIT_WORDS:
         # "12th percentile" is a value; "3rd", "13F" or "52wk" are not.
         return bool(fraction) or _PERCENTILE_AFTER.match(text, match.end()) is not None
     if percent or fraction or word:
@@ -674,14 +683,14 @@ def _verdict(
     written = Decimal(f"{sign}{(digits or '0').replace(',', '')}{fraction or ''}")
     decimals = len(fraction) - 1 if fraction else 0
     magnitude = _MAGNITUDE[suffix.strip()] if suffix else 1
-    unit = " ".join((word or "").lower().split())
+    unit = _unit_word(word)
     if unit in _BASIS_POINTS:  # 419bps is 4.19 percentage points
         written, decimals = written / 100, decimals + 2
-    percent = percent or (unit in _PERCENT_WORDS | _BASIS_POINTS and unit)
+    in_percent = bool(percent) or unit in _IN_PERCENT
     judged = [
         (verdict, scaled, comparable, c)
         for c in candidates
-        if (v := _value_verdict(written, decimals, bool(percent), c, magnitude)) is not None
+        if (v := _value_verdict(written, decimals, in_percent, c, magnitude)) is not None
         for verdict, scaled, comparable in [v]
     ]
     if not judged:
